@@ -1,0 +1,258 @@
+"""Requests, consultations, counselors' blocked time, and the occupancy grid.
+
+No double booking is enforced by the database, the same way on SQLite and PostgreSQL:
+every scheduled consultation and every blocked period claims one `Occupancy` row per
+5-minute grid cell it covers, and unique constraints on (counselor, cell) and
+(seeker, cell) refuse a second claim, whatever the Python code above them did.
+"""
+
+import datetime as dt
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from madoguchi.offices.models import Office, Staff
+from madoguchi.seekers.models import Seeker
+from madoguchi.terms.models import TermsVersion
+
+
+class Channel(models.TextChoices):
+    WEB = "web", pgettext_lazy("channel", "Online form")
+    PHONE = "phone", pgettext_lazy("channel", "Phone")
+    COUNTER = "counter", pgettext_lazy("channel", "At the counter")
+    IN_CONSULTATION = "in_consultation", pgettext_lazy("channel", "During a consultation")
+
+
+REQUIRED_DECLARATIONS = (
+    "device_ready",
+    "continuing_support",
+    "video_terms",
+    "private_place",
+    "no_recording",
+)
+
+
+class RequestQuerySet(models.QuerySet["Request"]):
+    def of_office(self, office: Office) -> "RequestQuerySet":
+        return self.filter(office=office)
+
+    def open(self) -> "RequestQuerySet":
+        return self.filter(status=Request.Status.REQUESTED)
+
+
+class Request(models.Model):
+    class Status(models.TextChoices):
+        PENDING_VERIFICATION = "pending_verification", pgettext_lazy("request", "Not yet verified")
+        REQUESTED = "requested", pgettext_lazy("request", "Requested")
+        SCHEDULED = "scheduled", pgettext_lazy("request", "Scheduled")
+        DECLINED = "declined", pgettext_lazy("request", "Declined")
+        EXPIRED = "expired", pgettext_lazy("request", "Expired")
+        WITHDRAWN = "withdrawn", pgettext_lazy("request", "Withdrawn")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PENDING_VERIFICATION: frozenset({Status.REQUESTED, Status.EXPIRED, Status.WITHDRAWN}),
+        Status.REQUESTED: frozenset(
+            {Status.SCHEDULED, Status.DECLINED, Status.EXPIRED, Status.WITHDRAWN}
+        ),
+    }
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="requests")
+    seeker = models.ForeignKey(Seeker, on_delete=models.CASCADE, related_name="requests")
+    name = models.CharField(_("name as given"), max_length=100)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices)
+    preferences = models.JSONField(
+        _("preferred times"), help_text=_('[{"start": ISO time, "duration_minutes": n}]')
+    )
+    declarations = models.JSONField(_("declarations"), default=dict)
+    interpreter_language = models.CharField(_("interpreter language"), max_length=50, blank=True)
+    assistant = models.BooleanField(_("an assistant will join"), default=False)
+    terms_version = models.ForeignKey(
+        TermsVersion, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decline_reason = models.CharField(_("reason for declining"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"))
+    status_changed_at = models.DateTimeField(_("status changed"))
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["office", "status"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.seeker} ({self.get_status_display()})"
+
+    def preferred_starts(self) -> list[tuple[dt.datetime, int]]:
+        return [
+            (dt.datetime.fromisoformat(p["start"]), int(p["duration_minutes"]))
+            for p in self.preferences
+        ]
+
+
+class ConsultationQuerySet(models.QuerySet["Consultation"]):
+    def of_office(self, office: Office) -> "ConsultationQuerySet":
+        return self.filter(office=office)
+
+    def for_counselor(self, counselor: Staff) -> "ConsultationQuerySet":
+        return self.filter(counselor=counselor)
+
+    def holding_time(self) -> "ConsultationQuerySet":
+        return self.filter(status__in=Consultation.HOLDING_TIME)
+
+    def between(self, start: dt.datetime, end: dt.datetime) -> "ConsultationQuerySet":
+        return self.filter(start__lt=end, end__gt=start)
+
+
+class Consultation(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", pgettext_lazy("consultation", "Scheduled")
+        IN_PROGRESS = "in_progress", pgettext_lazy("consultation", "In progress")
+        COMPLETED = "completed", pgettext_lazy("consultation", "Completed")
+        CANCELLED = "cancelled", pgettext_lazy("consultation", "Cancelled")
+        NO_SHOW = "no_show", pgettext_lazy("consultation", "No-show")
+        STOPPED = "stopped", pgettext_lazy("consultation", "Stopped")
+
+    class StopReason(models.TextChoices):
+        THREAT = "threat", _("Threats")
+        ABUSE = "abuse", _("Abusive language")
+        NON_JOB_PURPOSE = "non_job_purpose", _("Use other than job seeking")
+        OTHER = "other", _("Other")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.SCHEDULED: frozenset({Status.IN_PROGRESS, Status.CANCELLED, Status.NO_SHOW}),
+        Status.IN_PROGRESS: frozenset({Status.COMPLETED, Status.STOPPED}),
+    }
+    # Statuses whose time stays claimed in the occupancy grid.
+    HOLDING_TIME = frozenset(
+        {Status.SCHEDULED, Status.IN_PROGRESS, Status.COMPLETED, Status.STOPPED}
+    )
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="consultations")
+    seeker = models.ForeignKey(Seeker, on_delete=models.PROTECT, related_name="consultations")
+    counselor = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="consultations")
+    request = models.OneToOneField(
+        Request, on_delete=models.SET_NULL, null=True, blank=True, related_name="consultation"
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.SCHEDULED
+    )
+    status_changed_at = models.DateTimeField(_("status changed"))
+    override_reason = models.CharField(_("reason for short notice"), max_length=500, blank=True)
+    meeting_provider = models.CharField(_("meeting provider"), max_length=10, blank=True)
+    meeting_id = models.CharField(_("meeting ID"), max_length=50, blank=True)
+    meeting_passcode = models.CharField(_("passcode"), max_length=20, blank=True)
+    meeting_join_url = models.URLField(_("join link"), max_length=500, blank=True)
+    cancel_channel = models.CharField(
+        _("cancelled through"), max_length=20, choices=Channel.choices, blank=True
+    )
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=500, blank=True)
+    stop_reason_code = models.CharField(
+        _("reason for stopping"), max_length=20, choices=StopReason.choices, blank=True
+    )
+    stop_note = models.TextField(_("note on stopping"), blank=True)
+    actual_start = models.DateTimeField(_("actual start"), null=True, blank=True)
+    actual_end = models.DateTimeField(_("actual end"), null=True, blank=True)
+    seeker_joined_at = models.DateTimeField(_("seeker joined"), null=True, blank=True)
+    contact_recorded_at = models.DateTimeField(_("contact recorded"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"))
+
+    objects = ConsultationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(fields=["office", "start"]),
+            models.Index(fields=["counselor", "start"]),
+            models.Index(fields=["status", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="consultation_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.start:%Y-%m-%d %H:%M} {self.counselor}"
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+    def no_show_at(self, grace: dt.timedelta) -> dt.datetime:
+        return self.start + grace
+
+
+class BlockedTime(models.Model):
+    """Time a counselor is not available for consultations (meetings, leave, ...)."""
+
+    counselor = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="blocked_times")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("blocked time")
+        verbose_name_plural = _("blocked times")
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="blocked_time_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.counselor} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+
+
+class Occupancy(models.Model):
+    """One 5-minute cell of a counselor's (and a seeker's) time, claimed once."""
+
+    cell = models.DateTimeField()
+    counselor = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    seeker = models.ForeignKey(
+        Seeker, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, null=True, blank=True, related_name="cells"
+    )
+    blocked_time = models.ForeignKey(
+        BlockedTime, on_delete=models.CASCADE, null=True, blank=True, related_name="cells"
+    )
+
+    class Meta:
+        verbose_name = _("occupied time cell")
+        verbose_name_plural = _("occupied time cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counselor", "cell"], name="counselor_cell_claimed_once"
+            ),
+            models.UniqueConstraint(fields=["seeker", "cell"], name="seeker_cell_claimed_once"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(consultation__isnull=False, blocked_time__isnull=True)
+                    | models.Q(consultation__isnull=True, blocked_time__isnull=False)
+                ),
+                name="cell_claimed_by_one_thing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.counselor_id} {self.cell:%Y-%m-%d %H:%M}"
