@@ -62,3 +62,9 @@ class BookingError(Exception):
     @property
     def title(self) -> str:
         return str(TITLES[self.code])
+
+
+class RateLimited(BookingError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("rate_limited")
+        self.retry_after = retry_after

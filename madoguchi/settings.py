@@ -149,6 +149,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from here after collectstatic
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -189,23 +190,34 @@ ZOOM_OAUTH_URL = os.environ.get("ZOOM_OAUTH_URL", "https://zoom.us/oauth/token")
 # Public endpoints: requests allowed per client address per minute.
 MADOGUCHI_PUBLIC_RATE_PER_MINUTE = int(os.environ.get("MADOGUCHI_PUBLIC_RATE_PER_MINUTE", "60"))
 
-EMAIL_URL = os.environ.get("EMAIL_URL", "")
-if EMAIL_URL:
+def mailer_config() -> dict:
+    """EMAIL_URL (smtp://, submission:// for STARTTLS, smtps://) or a local mail folder."""
+    url = os.environ.get("EMAIL_URL", "")
+    if not url:
+        return {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
+        }
     import urllib.parse
 
-    _mail = urllib.parse.urlsplit(EMAIL_URL)
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = _mail.hostname or "localhost"
-    EMAIL_PORT = _mail.port or 25
-    EMAIL_HOST_USER = urllib.parse.unquote(_mail.username or "")
-    EMAIL_HOST_PASSWORD = urllib.parse.unquote(_mail.password or "")
-    EMAIL_USE_TLS = _mail.scheme == "submission"
-    EMAIL_USE_SSL = _mail.scheme == "smtps"
-elif not os.environ.get("EMAIL_BACKEND"):
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = DATA_DIR / "mail"
-else:
-    EMAIL_BACKEND = os.environ["EMAIL_BACKEND"]
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in {"smtp", "submission", "smtps"}:
+        raise ImproperlyConfigured("EMAIL_URL must start with smtp://, submission:// or smtps://")
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parts.hostname or "localhost",
+            "port": parts.port or {"smtp": 25, "submission": 587, "smtps": 465}[parts.scheme],
+            "username": urllib.parse.unquote(parts.username or ""),
+            "password": urllib.parse.unquote(parts.password or ""),
+            "use_tls": parts.scheme == "submission",
+            "use_ssl": parts.scheme == "smtps",
+            "timeout": 20,
+        },
+    }
+
+
+MAILERS = {"default": mailer_config()}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "madoguchi@localhost")
 
 LOGGING = {

@@ -1,0 +1,69 @@
+"""Bearer-token authentication for staff, and per-client rate limits."""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from madoguchi.api.models import ApiToken, hash_token
+from madoguchi.errors import BookingError, RateLimited
+from madoguchi.offices.models import Staff
+
+TOKEN_TOUCH_INTERVAL = 300  # seconds between last_used_at writes, to keep reads read-only
+
+
+def staff_from_request(request: HttpRequest) -> Staff | None:
+    """The staff member behind the request's bearer token; None when there is no header.
+
+    A header with an unknown, revoked or inactive user's token is refused (401), never
+    treated as anonymous.
+    """
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise BookingError("unauthorized", _("Use 'Authorization: Bearer <token>'."))
+    found = (
+        ApiToken.objects.select_related("user__staff__office", "user__staff__user")
+        .filter(token_hash=hash_token(token.strip()), revoked_at__isnull=True)
+        .first()
+    )
+    staff = getattr(found.user, "staff", None) if found else None
+    if found is None or staff is None or not found.user.is_active:
+        rate_limit(request, "bad-token", settings.MADOGUCHI_PUBLIC_RATE_PER_MINUTE)
+        raise BookingError("unauthorized", _("The token is unknown or revoked."))
+    now = timezone.now()
+    if found.last_used_at is None or (now - found.last_used_at).total_seconds() > (
+        TOKEN_TOUCH_INTERVAL
+    ):
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+    return staff
+
+
+def require_staff(request: HttpRequest) -> Staff:
+    staff = staff_from_request(request)
+    if staff is None:
+        raise BookingError("unauthorized")
+    return staff
+
+
+def client_address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def rate_limit(request: HttpRequest, scope: str, per_minute: int) -> None:
+    """A fixed one-minute window per client address and scope, in the shared cache."""
+    window = int(time.time() // 60)
+    key = f"rl:{scope}:{client_address(request)}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    if count > per_minute:
+        raise RateLimited(retry_after=60 - int(time.time()) % 60)

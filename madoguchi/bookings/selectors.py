@@ -1,0 +1,108 @@
+"""Reading bookings: free times and the calendar."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from madoguchi.bookings.models import Consultation, ConsultationQuerySet, Occupancy, Request
+from madoguchi.errors import BookingError
+from madoguchi.offices import calendar
+from madoguchi.offices.models import Office, Staff
+
+MAX_RANGE_DAYS = 62
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: dt.datetime
+    end: dt.datetime
+    counselors: tuple[Staff, ...]
+
+
+def _check_range(date_from: dt.date, date_to: dt.date) -> None:
+    if date_to < date_from:
+        raise BookingError("invalid_input", _("date_to is before date_from."), field="date_to")
+    if (date_to - date_from).days >= MAX_RANGE_DAYS:
+        raise BookingError(
+            "invalid_input",
+            _("Ask for at most %(days)s days at a time.") % {"days": MAX_RANGE_DAYS},
+            field="date_to",
+        )
+
+
+def availability(
+    *,
+    office: Office,
+    date_from: dt.date,
+    date_to: dt.date,
+    duration_minutes: int,
+    counselor: Staff | None = None,
+) -> list[Slot]:
+    """Free start times from the first bookable day (R8), with the counselors free then.
+
+    Two queries whatever the range: the counselors, and the claimed cells in the range.
+    """
+    cal = office.calendar()
+    calendar.check_duration(cal, duration_minutes)
+    _check_range(date_from, date_to)
+    first_day = max(date_from, calendar.earliest_bookable_date(cal, timezone.now()))
+    counselors = list(
+        Staff.objects.active().counselors().of_office(office).select_related("user")
+        if counselor is None
+        else [counselor]
+    )
+    range_start = dt.datetime.combine(first_day, dt.time.min, tzinfo=cal.tz)
+    range_end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=cal.tz)
+    taken = set(
+        Occupancy.objects.filter(
+            counselor__in=counselors, cell__gte=range_start, cell__lt=range_end
+        ).values_list("counselor_id", "cell")
+    )
+    length = dt.timedelta(minutes=duration_minutes)
+    slots = []
+    for day in calendar.office_days(cal, first_day, date_to):
+        for start in calendar.window_starts(cal, day, duration_minutes):
+            cells = calendar.grid_cells(start, start + length)
+            free = tuple(
+                c for c in counselors if not any((c.pk, cell) in taken for cell in cells)
+            )
+            if free:
+                slots.append(Slot(start, start + length, free))
+    return slots
+
+
+def consultations_list(
+    *,
+    office: Office,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    counselor: Staff | None = None,
+    status: str | None = None,
+) -> ConsultationQuerySet:
+    """The office calendar, filtered; one query with the people it shows."""
+    qs = Consultation.objects.of_office(office).select_related(
+        "seeker", "counselor__user", "office"
+    )
+    if date_from:
+        qs = qs.filter(start__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=office.tz))
+    if date_to:
+        end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=office.tz)
+        qs = qs.filter(start__lt=end)
+    if counselor is not None:
+        qs = qs.for_counselor(counselor)
+    if status:
+        if status not in Consultation.Status.values:
+            raise BookingError("invalid_input", _("Unknown status."), field="status")
+        qs = qs.filter(status=status)
+    return qs.order_by("start", "id")
+
+
+def requests_list(*, office: Office, status: str | None = None):
+    qs = Request.objects.of_office(office).select_related("seeker", "seeker__counselor__user")
+    if status:
+        if status not in Request.Status.values:
+            raise BookingError("invalid_input", _("Unknown status."), field="status")
+        qs = qs.filter(status=status)
+    return qs.order_by("created_at", "id")

@@ -1,0 +1,570 @@
+"""Booking workflows: requests, scheduling, and every change of a consultation's state.
+
+Each function is one transaction. Locks are taken early and in a fixed order
+(request, then consultation); the double-booking guard is the occupancy grid's unique
+constraints (see `models.Occupancy`), so a race that slips past the Python checks
+still ends in a clean `slot_taken` / `seeker_busy`, never in two bookings.
+"""
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from madoguchi.bookings import rules
+from madoguchi.bookings.models import (
+    BlockedTime,
+    Channel,
+    Consultation,
+    Occupancy,
+    Request,
+)
+from madoguchi.errors import BookingError
+from madoguchi.meetings.providers import get_provider
+from madoguchi.offices import calendar
+from madoguchi.offices.models import Office, Staff
+from madoguchi.records.audit import audit_record
+from madoguchi.seekers.models import Seeker
+from madoguchi.seekers.numbers import normalize_job_seeker_number
+from madoguchi.seekers.services import counselor_resolve, seeker_flag_for_review
+from madoguchi.terms.selectors import terms_in_force
+from madoguchi.terms.services import consent_record
+
+
+def _office_today(office: Office, now: dt.datetime) -> dt.date:
+    return now.astimezone(office.tz).date()
+
+
+# Requests ---------------------------------------------------------------------------
+
+
+def request_create(
+    *,
+    office: Office,
+    job_seeker_number: str,
+    name: str,
+    preferences: Sequence[tuple[dt.datetime, int]],
+    channel: str,
+    declarations: Mapping[str, Any],
+    interpreter_language: str = "",
+    assistant: bool = False,
+    actor: Staff | None,
+) -> Request:
+    """R1–R8: record a seeker's request and their consent to the terms in force (R4).
+
+    Staff-taken requests (phone, counter, in consultation) are `requested` at once; a
+    request from the online form waits for the seeker to verify it.
+    """
+    if channel not in Channel.values:
+        raise BookingError("invalid_input", _("Unknown channel."), field="channel")
+    number = normalize_job_seeker_number(job_seeker_number)
+    name = name.strip()
+    if not name:
+        raise BookingError("invalid_input", _("Give the seeker's name."), field="name")
+    rules.check_declarations(declarations)
+    now = timezone.now()
+    rules.check_preferences(office.calendar(), preferences, now)
+    with transaction.atomic():
+        seeker = rules.check_seeker_can_book(
+            Seeker.objects.filter(office=office, number=number).first(),
+            _office_today(office, now),
+        )
+        version = terms_in_force(office=office, at=now)
+        status = (
+            Request.Status.PENDING_VERIFICATION
+            if channel == Channel.WEB
+            else Request.Status.REQUESTED
+        )
+        request = Request.objects.create(
+            office=office,
+            seeker=seeker,
+            name=name,
+            channel=channel,
+            status=status,
+            preferences=[
+                {"start": start.isoformat(), "duration_minutes": minutes}
+                for start, minutes in preferences
+            ],
+            declarations={key: declarations[key] is True for key in declarations},
+            interpreter_language=interpreter_language.strip(),
+            assistant=assistant,
+            terms_version=version,
+            created_by=actor,
+            created_at=now,
+            status_changed_at=now,
+        )
+        consent_record(seeker=seeker, version=version, channel=channel, actor=actor)
+        audit_record(
+            actor=actor,
+            action="request.created",
+            obj=request,
+            details={"channel": channel, "terms_version": version.number},
+        )
+    return request
+
+
+def _request_transition(
+    request: Request, to: str, *, actor: Staff | None, details: dict | None = None, **fields
+) -> None:
+    """The one door for a request's status: legal move, compare-and-set, audit."""
+    if to not in Request.TRANSITIONS.get(request.status, frozenset()):
+        raise BookingError(
+            "invalid_transition",
+            _("A request that is %(status)s cannot be %(to)s.")
+            % {"status": request.get_status_display(), "to": Request.Status(to).label},
+        )
+    now = timezone.now()
+    changed = Request.objects.filter(pk=request.pk, status=request.status).update(
+        status=to, status_changed_at=now, **fields
+    )
+    if changed != 1:
+        raise BookingError("invalid_transition", _("The request was changed by someone else."))
+    previous = request.status
+    request.status, request.status_changed_at = to, now
+    for key, value in fields.items():
+        setattr(request, key, value)
+    audit_record(
+        actor=actor, action=f"request.{to}", obj=request,
+        details={"from": previous, **(details or {})},
+    )
+
+
+def request_decline(*, request_id: int, reason: str, actor: Staff) -> Request:
+    """R9: decline with a reason the seeker is told."""
+    if not reason.strip():
+        raise BookingError("invalid_input", _("Give a reason for declining."), field="reason")
+    with transaction.atomic():
+        request = _request_lock(request_id)
+        _request_transition(
+            request, Request.Status.DECLINED, actor=actor, decline_reason=reason.strip()
+        )
+    return request
+
+
+def _request_lock(request_id: int) -> Request:
+    request = (
+        Request.objects.select_for_update()
+        .select_related("office", "seeker")
+        .filter(pk=request_id)
+        .first()
+    )
+    if request is None:
+        raise BookingError("not_found")
+    return request
+
+
+# Scheduling -------------------------------------------------------------------------
+
+
+def _counselor_for(*, office: Office, username: str | None, seeker: Seeker) -> Staff:
+    counselor = counselor_resolve(office=office, username=username)
+    if counselor is None:
+        counselor = seeker.counselor
+    if counselor is None or counselor.office_id != office.pk or not counselor.is_counselor:
+        raise BookingError(
+            "invalid_input",
+            _("This job seeker has no counselor; choose one."),
+            field="counselor",
+        )
+    return counselor
+
+
+def _claim_time(consultation: Consultation) -> None:
+    """Claim the consultation's grid cells for its counselor and its seeker.
+
+    The friendly checks say which conflict it is; the unique constraints are the guard.
+    Must run inside the caller's transaction.
+    """
+    cells = calendar.grid_cells(consultation.start, consultation.end)
+    _check_counselor_free(consultation.counselor, cells, consultation.pk)
+    if (
+        Occupancy.objects.filter(seeker=consultation.seeker, cell__in=cells)
+        .exclude(consultation=consultation)
+        .exists()
+    ):
+        raise BookingError("seeker_busy")
+    rows = [
+        Occupancy(
+            cell=cell,
+            counselor=consultation.counselor,
+            seeker=consultation.seeker,
+            consultation=consultation,
+        )
+        for cell in cells
+    ]
+    try:
+        with transaction.atomic():
+            Occupancy.objects.bulk_create(rows)
+    except IntegrityError as error:
+        # A concurrent booking committed between our check and our insert.
+        seeker_clash = Occupancy.objects.filter(seeker=consultation.seeker, cell__in=cells)
+        code = "seeker_busy" if seeker_clash.exists() else "slot_taken"
+        raise BookingError(code) from error
+
+
+def _check_counselor_free(counselor: Staff, cells: list[dt.datetime], own_id: int | None) -> None:
+    clash = list(
+        Occupancy.objects.filter(counselor=counselor, cell__in=cells)
+        .exclude(consultation_id=own_id)
+        .values_list("blocked_time_id", flat=True)[:1]
+    )
+    if not clash:
+        return
+    message = (
+        _("%(name)s is not available then (blocked time).")
+        if clash[0] is not None
+        else _("%(name)s already has a consultation then.")
+    )
+    raise BookingError("slot_taken", message % {"name": counselor})
+
+
+def consultation_schedule(
+    *,
+    request_id: int,
+    start: dt.datetime,
+    duration_minutes: int,
+    counselor: str | None = None,
+    override_reason: str = "",
+    actor: Staff,
+) -> Consultation:
+    """R9–R11: turn a request into a consultation with a meeting.
+
+    `counselor` is a username of the office's counselors; by default the seeker's own.
+    Short notice (R8) needs `override_reason`, which is recorded.
+    """
+    with transaction.atomic():
+        request = _request_lock(request_id)
+        if request.status != Request.Status.REQUESTED:
+            raise BookingError(
+                "invalid_transition",
+                _("Only a request waiting to be scheduled can be scheduled; this one is %(s)s.")
+                % {"s": request.get_status_display()},
+            )
+        office, seeker = request.office, request.seeker
+        now = timezone.now()
+        override = rules.check_slot(
+            office.calendar(), start, duration_minutes, now, override_reason
+        )
+        rules.check_seeker_can_book(seeker, _office_today(office, now))
+        chosen = _counselor_for(office=office, username=counselor, seeker=seeker)
+        consultation = Consultation.objects.create(
+            office=office,
+            seeker=seeker,
+            counselor=chosen,
+            request=request,
+            start=start,
+            end=start + dt.timedelta(minutes=duration_minutes),
+            status=Consultation.Status.SCHEDULED,
+            status_changed_at=now,
+            override_reason=override_reason.strip() if override else "",
+            created_by=actor,
+            created_at=now,
+        )
+        _claim_time(consultation)
+        _meeting_attach(consultation)
+        _request_transition(
+            request, Request.Status.SCHEDULED, actor=actor,
+            details={"consultation": consultation.pk},
+        )
+        audit_record(
+            actor=actor,
+            action="consultation.scheduled",
+            obj=consultation,
+            details={
+                "start": consultation.start.isoformat(),
+                "duration_minutes": duration_minutes,
+                "counselor": chosen.username,
+                "override_reason": consultation.override_reason,
+            },
+        )
+    return consultation
+
+
+def _meeting_attach(consultation: Consultation) -> None:
+    meeting = get_provider().create(consultation)
+    consultation.meeting_provider = meeting.provider
+    consultation.meeting_id = meeting.id
+    consultation.meeting_passcode = meeting.passcode
+    consultation.meeting_join_url = meeting.join_url
+    consultation.save(
+        update_fields=["meeting_provider", "meeting_id", "meeting_passcode", "meeting_join_url"]
+    )
+
+
+def consultation_reschedule(
+    *,
+    consultation_id: int,
+    start: dt.datetime,
+    duration_minutes: int,
+    counselor: str | None = None,
+    override_reason: str = "",
+    actor: Staff,
+) -> Consultation:
+    """Move a scheduled consultation; its old time is freed in the same transaction."""
+    with transaction.atomic():
+        consultation = _consultation_lock(consultation_id)
+        if consultation.status != Consultation.Status.SCHEDULED:
+            raise BookingError(
+                "invalid_transition", _("Only a scheduled consultation can be moved.")
+            )
+        office = consultation.office
+        now = timezone.now()
+        override = rules.check_slot(
+            office.calendar(), start, duration_minutes, now, override_reason
+        )
+        chosen = (
+            counselor_resolve(office=office, username=counselor)
+            if counselor
+            else consultation.counselor
+        )
+        assert chosen is not None
+        before = {"start": consultation.start.isoformat(), "counselor": str(consultation.counselor)}
+        Occupancy.objects.filter(consultation=consultation).delete()
+        consultation.start = start
+        consultation.end = start + dt.timedelta(minutes=duration_minutes)
+        consultation.counselor = chosen
+        consultation.override_reason = override_reason.strip() if override else ""
+        consultation.save(update_fields=["start", "end", "counselor", "override_reason"])
+        _claim_time(consultation)
+        get_provider().update(consultation)
+        audit_record(
+            actor=actor,
+            action="consultation.rescheduled",
+            obj=consultation,
+            details={
+                "before": before,
+                "start": start.isoformat(),
+                "duration_minutes": duration_minutes,
+                "counselor": chosen.username,
+                "override_reason": consultation.override_reason,
+            },
+        )
+    return consultation
+
+
+# State changes ----------------------------------------------------------------------
+
+
+def _consultation_lock(consultation_id: int) -> Consultation:
+    consultation = (
+        Consultation.objects.select_for_update()
+        .select_related("office", "seeker", "counselor__user")
+        .filter(pk=consultation_id)
+        .first()
+    )
+    if consultation is None:
+        raise BookingError("not_found")
+    return consultation
+
+
+def _consultation_transition(
+    consultation: Consultation,
+    to: str,
+    *,
+    actor: Staff | None,
+    details: dict | None = None,
+    **fields: Any,
+) -> Consultation:
+    """The one door for a consultation's status (SPEC §4).
+
+    Checks the move is legal, saves by compare-and-set on the old status (so a worker
+    and a person acting at once cannot both win), frees the time when the consultation
+    no longer holds it, and writes the audit entry. Runs in the caller's transaction.
+    """
+    if to not in Consultation.TRANSITIONS.get(consultation.status, frozenset()):
+        raise BookingError(
+            "invalid_transition",
+            _("A consultation that is %(status)s cannot become %(to)s.")
+            % {"status": consultation.get_status_display(), "to": Consultation.Status(to).label},
+        )
+    now = timezone.now()
+    changed = Consultation.objects.filter(pk=consultation.pk, status=consultation.status).update(
+        status=to, status_changed_at=now, **fields
+    )
+    if changed != 1:
+        raise BookingError(
+            "invalid_transition", _("The consultation was changed by someone else.")
+        )
+    previous = consultation.status
+    consultation.status, consultation.status_changed_at = to, now
+    for key, value in fields.items():
+        setattr(consultation, key, value)
+    if to not in Consultation.HOLDING_TIME:
+        Occupancy.objects.filter(consultation=consultation).delete()
+    audit_record(
+        actor=actor,
+        action=f"consultation.{to}",
+        obj=consultation,
+        details={"from": previous, **(details or {})},
+    )
+    return consultation
+
+
+def consultation_cancel(
+    *, consultation_id: int, channel: str, reason: str, actor: Staff
+) -> Consultation:
+    """R12: staff record a cancellation with its channel and reason; the meeting goes."""
+    if channel not in Channel.values:
+        raise BookingError("invalid_input", _("Unknown channel."), field="channel")
+    if not reason.strip():
+        raise BookingError("invalid_input", _("Give a reason for cancelling."), field="reason")
+    with transaction.atomic():
+        consultation = _consultation_lock(consultation_id)
+        _consultation_transition(
+            consultation,
+            Consultation.Status.CANCELLED,
+            actor=actor,
+            details={"channel": channel, "reason": reason.strip()},
+            cancel_channel=channel,
+            cancel_reason=reason.strip(),
+        )
+        get_provider().delete(consultation)
+    return consultation
+
+
+START_EARLY = dt.timedelta(minutes=30)
+
+
+def consultation_start(*, consultation_id: int, actor: Staff) -> Consultation:
+    with transaction.atomic():
+        consultation = _consultation_lock(consultation_id)
+        now = timezone.now()
+        if consultation.status == Consultation.Status.SCHEDULED and now < (
+            consultation.start - START_EARLY
+        ):
+            raise BookingError(
+                "invalid_transition",
+                _("A consultation can be started from 30 minutes before its time."),
+            )
+        return _consultation_transition(
+            consultation, Consultation.Status.IN_PROGRESS, actor=actor, actual_start=now
+        )
+
+
+def consultation_complete(*, consultation_id: int, actor: Staff) -> Consultation:
+    with transaction.atomic():
+        consultation = _consultation_lock(consultation_id)
+        return _consultation_transition(
+            consultation, Consultation.Status.COMPLETED, actor=actor, actual_end=timezone.now()
+        )
+
+
+def consultation_stop(
+    *, consultation_id: int, reason_code: str, note: str = "", actor: Staff
+) -> Consultation:
+    """R15: stop a consultation for threats, abuse or a non-job purpose."""
+    if reason_code not in Consultation.StopReason.values:
+        raise BookingError(
+            "invalid_input",
+            _("reason_code is one of %(codes)s.")
+            % {"codes": ", ".join(Consultation.StopReason.values)},
+            field="reason_code",
+        )
+    with transaction.atomic():
+        consultation = _consultation_lock(consultation_id)
+        return _consultation_transition(
+            consultation,
+            Consultation.Status.STOPPED,
+            actor=actor,
+            details={"reason_code": reason_code},
+            stop_reason_code=reason_code,
+            stop_note=note.strip(),
+            actual_end=timezone.now(),
+        )
+
+
+def consultation_record_contact(*, consultation_id: int, actor: Staff) -> Consultation:
+    """R13: the office heard from the seeker, so the consultation is not a no-show."""
+    with transaction.atomic():
+        consultation = _consultation_lock(consultation_id)
+        if consultation.status != Consultation.Status.SCHEDULED:
+            raise BookingError(
+                "invalid_transition", _("Contact is recorded for scheduled consultations.")
+            )
+        consultation.contact_recorded_at = timezone.now()
+        consultation.save(update_fields=["contact_recorded_at"])
+        audit_record(actor=actor, action="consultation.contact_recorded", obj=consultation)
+    return consultation
+
+
+def consultation_mark_no_show(*, consultation_id: int, actor: Staff | None) -> Consultation:
+    """R13/R14: nobody joined and nobody called by start + grace.
+
+    Counts the seeker's no-shows in the office's period and flags them for review at
+    the office's threshold. `actor` None is the worker.
+    """
+    with transaction.atomic():
+        consultation = _consultation_lock(consultation_id)
+        office = consultation.office
+        due = consultation.start + dt.timedelta(minutes=office.no_show_grace_minutes)
+        if consultation.status == Consultation.Status.SCHEDULED and timezone.now() < due:
+            raise BookingError(
+                "invalid_transition",
+                _("A no-show can be recorded from %(time)s.")
+                % {"time": due.astimezone(office.tz).strftime("%H:%M")},
+            )
+        if consultation.seeker_joined_at or consultation.contact_recorded_at:
+            raise BookingError(
+                "invalid_transition",
+                _("The seeker joined or contacted the office; this is not a no-show."),
+            )
+        _consultation_transition(consultation, Consultation.Status.NO_SHOW, actor=actor)
+        get_provider().delete(consultation)
+        since = timezone.now() - dt.timedelta(days=office.strike_window_days)
+        no_shows = Consultation.objects.filter(
+            seeker=consultation.seeker, status=Consultation.Status.NO_SHOW, start__gte=since
+        ).count()
+        if no_shows >= office.strike_threshold:
+            seeker_flag_for_review(seeker=consultation.seeker, no_shows=no_shows, actor=actor)
+    return consultation
+
+
+# Blocked time -----------------------------------------------------------------------
+
+MAX_BLOCK = dt.timedelta(days=31)
+
+
+def blocked_time_create(
+    *, counselor: Staff, start: dt.datetime, end: dt.datetime, reason: str = "", actor: Staff
+) -> BlockedTime:
+    """Block a counselor's time; refused where a consultation already holds it."""
+    calendar.require_aware(start)
+    calendar.require_aware(end, "end")
+    if end <= start:
+        raise BookingError("invalid_input", _("The end must be after the start."), field="end")
+    if end - start > MAX_BLOCK:
+        raise BookingError("invalid_input", _("Block at most 31 days at a time."), field="end")
+    with transaction.atomic():
+        block = BlockedTime.objects.create(
+            counselor=counselor, start=start, end=end, reason=reason.strip(),
+            created_by=actor, created_at=timezone.now(),
+        )
+        cells = calendar.grid_cells(start, end)
+        _check_counselor_free(counselor, cells, None)
+        try:
+            with transaction.atomic():
+                Occupancy.objects.bulk_create(
+                    [Occupancy(cell=c, counselor=counselor, blocked_time=block) for c in cells]
+                )
+        except IntegrityError as error:
+            raise BookingError("slot_taken") from error
+        audit_record(
+            actor=actor, action="blocked_time.created", obj=block, office=counselor.office,
+            details={"start": start.isoformat(), "end": end.isoformat()},
+        )
+    return block
+
+
+def blocked_time_delete(*, block_id: int, actor: Staff) -> None:
+    with transaction.atomic():
+        block = BlockedTime.objects.select_related("counselor__office").filter(pk=block_id).first()
+        if block is None:
+            raise BookingError("not_found")
+        audit_record(
+            actor=actor, action="blocked_time.deleted", obj=block, office=block.counselor.office,
+            details={"start": block.start.isoformat(), "end": block.end.isoformat()},
+        )
+        block.delete()
