@@ -6,6 +6,7 @@ typo in production configuration stops the process instead of changing behaviour
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -97,9 +98,11 @@ TEMPLATES = [
 ]
 
 
-def database_config() -> dict:
+def database_config() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'madoguchi.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Immediate transactions take the write lock at BEGIN, so two bookings never
         # both read "free" and then fight over the lock; the timeout makes a waiting
@@ -189,6 +192,7 @@ ZOOM_OAUTH_URL = os.environ.get("ZOOM_OAUTH_URL", "https://zoom.us/oauth/token")
 
 # Public endpoints: requests allowed per client address per minute.
 MADOGUCHI_PUBLIC_RATE_PER_MINUTE = int(os.environ.get("MADOGUCHI_PUBLIC_RATE_PER_MINUTE", "60"))
+
 
 def mailer_config() -> dict:
     """EMAIL_URL (smtp://, submission:// for STARTTLS, smtps://) or a local mail folder."""

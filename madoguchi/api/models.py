@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-TOKEN_PREFIX = "mdg_"
+TOKEN_PREFIX = "mdg_"  # noqa: S105 - a public prefix, not a secret
 
 
 def hash_token(token: str) -> str:

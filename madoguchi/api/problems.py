@@ -30,7 +30,9 @@ def problem_response(
     if errors:
         body["errors"] = errors
     response = JsonResponse(
-        body, status=status, content_type=PROBLEM_CONTENT_TYPE,
+        body,
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
         json_dumps_params={"ensure_ascii": False},
     )
     for name, value in (headers or {}).items():

@@ -52,11 +52,17 @@ class SeekerOut(Schema):
     @staticmethod
     def from_model(seeker: Seeker) -> "SeekerOut":
         return SeekerOut(
-            job_seeker_number=seeker.number, name=seeker.name, name_kana=seeker.name_kana,
-            email=seeker.email, phone=seeker.phone,
+            job_seeker_number=seeker.number,
+            name=seeker.name,
+            name_kana=seeker.name_kana,
+            email=seeker.email,
+            phone=seeker.phone,
             counselor=seeker.counselor.username if seeker.counselor else None,
-            registered_on=seeker.registered_on, expires_on=seeker.expires_on,
-            language=seeker.language, status=seeker.status, restriction=seeker.restriction,
+            registered_on=seeker.registered_on,
+            expires_on=seeker.expires_on,
+            language=seeker.language,
+            status=seeker.status,
+            restriction=seeker.restriction,
             restriction_reason=seeker.restriction_reason,
         )
 
@@ -97,7 +103,7 @@ class RequestIn(Schema):
     preferences: list[PreferenceIn] = Field(min_length=1, max_length=3)
     channel: Literal["phone", "counter", "in_consultation"]
     declarations: Declarations
-    companions: Companions = Companions()
+    companions: Companions | None = None
 
 
 class PreferenceOut(Schema):
@@ -124,8 +130,12 @@ class RequestOut(Schema):
     def from_model(request: Request) -> "RequestOut":
         consultation = getattr(request, "consultation", None)
         return RequestOut(
-            id=request.pk, status=request.status, office=request.office.code,
-            job_seeker_number=request.seeker.number, name=request.name, channel=request.channel,
+            id=request.pk,
+            status=request.status,
+            office=request.office.code,
+            job_seeker_number=request.seeker.number,
+            name=request.name,
+            channel=request.channel,
             preferences=[
                 PreferenceOut(start=start, duration_minutes=minutes)
                 for start, minutes in request.preferred_starts()
@@ -190,17 +200,29 @@ class ConsultationOut(Schema):
     @staticmethod
     def from_model(c: Consultation) -> "ConsultationOut":
         return ConsultationOut(
-            id=c.pk, status=c.status, office=c.office.code, start=c.start, end=c.end,
-            duration_minutes=c.duration_minutes, counselor=c.counselor.username,
-            job_seeker_number=c.seeker.number, request=c.request_id,
+            id=c.pk,
+            status=c.status,
+            office=c.office.code,
+            start=c.start,
+            end=c.end,
+            duration_minutes=c.duration_minutes,
+            counselor=c.counselor.username,
+            job_seeker_number=c.seeker.number,
+            request=c.request_id,
             meeting=MeetingOut(
-                provider=c.meeting_provider, id=c.meeting_id, passcode=c.meeting_passcode,
+                provider=c.meeting_provider,
+                id=c.meeting_id,
+                passcode=c.meeting_passcode,
                 join_url=c.meeting_join_url,
             ),
-            override_reason=c.override_reason, cancel_channel=c.cancel_channel,
-            cancel_reason=c.cancel_reason, stop_reason_code=c.stop_reason_code,
-            actual_start=c.actual_start, actual_end=c.actual_end,
-            seeker_joined_at=c.seeker_joined_at, contact_recorded_at=c.contact_recorded_at,
+            override_reason=c.override_reason,
+            cancel_channel=c.cancel_channel,
+            cancel_reason=c.cancel_reason,
+            stop_reason_code=c.stop_reason_code,
+            actual_start=c.actual_start,
+            actual_end=c.actual_end,
+            seeker_joined_at=c.seeker_joined_at,
+            contact_recorded_at=c.contact_recorded_at,
         )
 
 
@@ -270,8 +292,12 @@ class TermsOut(Schema):
     @staticmethod
     def from_model(version: TermsVersion) -> "TermsOut":
         return TermsOut(
-            office=version.office.code if version.office else None, version=version.number,
-            title=version.title, effective_from=version.effective_from,
-            body_ja=version.body_ja, body_en=version.body_en,
-            changes_ja=version.changes_ja, changes_en=version.changes_en,
+            office=version.office.code if version.office else None,
+            version=version.number,
+            title=version.title,
+            effective_from=version.effective_from,
+            body_ja=version.body_ja,
+            body_en=version.body_en,
+            changes_ja=version.changes_ja,
+            changes_en=version.changes_en,
         )

@@ -22,6 +22,7 @@ from madoguchi.api.schemas import (
     BlockedTimeIn,
     BlockedTimeOut,
     CancelIn,
+    Companions,
     ConsultationOut,
     ConsultationPage,
     DeclineIn,
@@ -200,6 +201,7 @@ def requests_create(request: HttpRequest, body: RequestIn):
     seeker = Seeker.objects.filter(office=staff.office, number=number).first()
     if seeker is not None:
         permissions.check_seeker(staff, seeker)
+    companions = body.companions or Companions(interpreter_language="", assistant=False)
     created = booking_services.request_create(
         office=staff.office,
         job_seeker_number=number,
@@ -207,8 +209,8 @@ def requests_create(request: HttpRequest, body: RequestIn):
         preferences=[(p.start, p.duration_minutes) for p in body.preferences],
         channel=body.channel,
         declarations=body.declarations.model_dump(),
-        interpreter_language=body.companions.interpreter_language,
-        assistant=body.companions.assistant,
+        interpreter_language=companions.interpreter_language,
+        assistant=companions.assistant,
         actor=staff,
     )
     return Status(201, RequestOut.from_model(created))

@@ -51,7 +51,9 @@ class Request(models.Model):
         WITHDRAWN = "withdrawn", pgettext_lazy("request", "Withdrawn")
 
     TRANSITIONS: dict[str, frozenset[str]] = {
-        Status.PENDING_VERIFICATION: frozenset({Status.REQUESTED, Status.EXPIRED, Status.WITHDRAWN}),
+        Status.PENDING_VERIFICATION: frozenset(
+            {Status.REQUESTED, Status.EXPIRED, Status.WITHDRAWN}
+        ),
         Status.REQUESTED: frozenset(
             {Status.SCHEDULED, Status.DECLINED, Status.EXPIRED, Status.WITHDRAWN}
         ),

@@ -22,8 +22,10 @@ def check_seeker_can_book(seeker: Seeker | None, today: dt.date) -> Seeker:
     if seeker is None or not seeker.is_registered_on(today):
         raise BookingError(
             "seeker_not_registered",
-            _("No active registration was found for this job-seeker number. "
-              "Please check the number on your Hello Work card or call the office."),
+            _(
+                "No active registration was found for this job-seeker number. "
+                "Please check the number on your Hello Work card or call the office."
+            ),
             field="job_seeker_number",
         )
     if seeker.is_restricted:

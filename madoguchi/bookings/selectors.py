@@ -65,9 +65,7 @@ def availability(
     for day in calendar.office_days(cal, first_day, date_to):
         for start in calendar.window_starts(cal, day, duration_minutes):
             cells = calendar.grid_cells(start, start + length)
-            free = tuple(
-                c for c in counselors if not any((c.pk, cell) in taken for cell in cells)
-            )
+            free = tuple(c for c in counselors if not any((c.pk, cell) in taken for cell in cells))
             if free:
                 slots.append(Slot(start, start + length, free))
     return slots

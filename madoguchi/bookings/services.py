@@ -127,7 +127,9 @@ def _request_transition(
     for key, value in fields.items():
         setattr(request, key, value)
     audit_record(
-        actor=actor, action=f"request.{to}", obj=request,
+        actor=actor,
+        action=f"request.{to}",
+        obj=request,
         details={"from": previous, **(details or {})},
     )
 
@@ -179,12 +181,8 @@ def _claim_time(consultation: Consultation) -> None:
     Must run inside the caller's transaction.
     """
     cells = calendar.grid_cells(consultation.start, consultation.end)
-    _check_counselor_free(consultation.counselor, cells, consultation.pk)
-    if (
-        Occupancy.objects.filter(seeker=consultation.seeker, cell__in=cells)
-        .exclude(consultation=consultation)
-        .exists()
-    ):
+    _check_counselor_free(consultation.counselor, cells)
+    if Occupancy.objects.filter(seeker=consultation.seeker, cell__in=cells).exists():
         raise BookingError("seeker_busy")
     rows = [
         Occupancy(
@@ -205,11 +203,12 @@ def _claim_time(consultation: Consultation) -> None:
         raise BookingError(code) from error
 
 
-def _check_counselor_free(counselor: Staff, cells: list[dt.datetime], own_id: int | None) -> None:
+def _check_counselor_free(counselor: Staff, cells: list[dt.datetime]) -> None:
+    """Friendly `slot_taken` naming what holds the time; the constraint is the guard."""
     clash = list(
-        Occupancy.objects.filter(counselor=counselor, cell__in=cells)
-        .exclude(consultation_id=own_id)
-        .values_list("blocked_time_id", flat=True)[:1]
+        Occupancy.objects.filter(counselor=counselor, cell__in=cells).values_list(
+            "blocked_time_id", flat=True
+        )[:1]
     )
     if not clash:
         return
@@ -266,7 +265,9 @@ def consultation_schedule(
         _claim_time(consultation)
         _meeting_attach(consultation)
         _request_transition(
-            request, Request.Status.SCHEDULED, actor=actor,
+            request,
+            Request.Status.SCHEDULED,
+            actor=actor,
             details={"consultation": consultation.pk},
         )
         audit_record(
@@ -385,9 +386,7 @@ def _consultation_transition(
         status=to, status_changed_at=now, **fields
     )
     if changed != 1:
-        raise BookingError(
-            "invalid_transition", _("The consultation was changed by someone else.")
-        )
+        raise BookingError("invalid_transition", _("The consultation was changed by someone else."))
     previous = consultation.status
     consultation.status, consultation.status_changed_at = to, now
     for key, value in fields.items():
@@ -539,11 +538,15 @@ def blocked_time_create(
         raise BookingError("invalid_input", _("Block at most 31 days at a time."), field="end")
     with transaction.atomic():
         block = BlockedTime.objects.create(
-            counselor=counselor, start=start, end=end, reason=reason.strip(),
-            created_by=actor, created_at=timezone.now(),
+            counselor=counselor,
+            start=start,
+            end=end,
+            reason=reason.strip(),
+            created_by=actor,
+            created_at=timezone.now(),
         )
         cells = calendar.grid_cells(start, end)
-        _check_counselor_free(counselor, cells, None)
+        _check_counselor_free(counselor, cells)
         try:
             with transaction.atomic():
                 Occupancy.objects.bulk_create(
@@ -552,7 +555,10 @@ def blocked_time_create(
         except IntegrityError as error:
             raise BookingError("slot_taken") from error
         audit_record(
-            actor=actor, action="blocked_time.created", obj=block, office=counselor.office,
+            actor=actor,
+            action="blocked_time.created",
+            obj=block,
+            office=counselor.office,
             details={"start": start.isoformat(), "end": end.isoformat()},
         )
     return block
@@ -564,7 +570,10 @@ def blocked_time_delete(*, block_id: int, actor: Staff) -> None:
         if block is None:
             raise BookingError("not_found")
         audit_record(
-            actor=actor, action="blocked_time.deleted", obj=block, office=block.counselor.office,
+            actor=actor,
+            action="blocked_time.deleted",
+            obj=block,
+            office=block.counselor.office,
             details={"start": block.start.isoformat(), "end": block.end.isoformat()},
         )
         block.delete()

@@ -75,7 +75,8 @@ def check_duration(cal: OfficeCalendar, minutes: int) -> None:
 def require_aware(value: dt.datetime, field: str = "start") -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise BookingError(
-            "invalid_input", _("Times need a UTC offset, e.g. 2026-12-01T10:00:00+09:00."),
+            "invalid_input",
+            _("Times need a UTC offset, e.g. 2026-12-01T10:00:00+09:00."),
             field=field,
         )
 
@@ -87,7 +88,8 @@ def check_time(cal: OfficeCalendar, start: dt.datetime, minutes: int) -> None:
     if not is_office_day(cal, local.date()):
         holiday = national_holiday(local.date())
         detail = (
-            _("%(date)s is a national holiday (%(name)s).") % {"date": local.date(), "name": holiday}
+            _("%(date)s is a national holiday (%(name)s).")
+            % {"date": local.date(), "name": holiday}
             if holiday
             else _("The office is closed on %(date)s.") % {"date": local.date()}
         )
@@ -129,8 +131,10 @@ def check_lead_time(
         return True
     raise BookingError(
         "lead_time",
-        _("Consultations are booked by the end of the previous day; "
-          "staff may override with a reason."),
+        _(
+            "Consultations are booked by the end of the previous day; "
+            "staff may override with a reason."
+        ),
         field="start",
     )
 

@@ -37,28 +37,35 @@ class Office(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     court = models.CharField(
-        _("court of jurisdiction"), max_length=100, blank=True,
+        _("court of jurisdiction"),
+        max_length=100,
+        blank=True,
         help_text=_("Named in the terms of use."),
     )
     time_zone = models.CharField(_("time zone"), max_length=50, default="Asia/Tokyo")
     windows = models.JSONField(
-        _("consultation windows"), default=default_windows,
+        _("consultation windows"),
+        default=default_windows,
         help_text=_('Local times, e.g. [["09:00", "12:00"], ["13:00", "16:00"]].'),
     )
     durations = models.JSONField(
-        _("lengths offered (minutes)"), default=default_durations,
+        _("lengths offered (minutes)"),
+        default=default_durations,
         help_text=_("Each between 30 and 60 minutes, on a 5-minute grid."),
     )
     slot_step_minutes = models.PositiveSmallIntegerField(
-        _("start-time step (minutes)"), default=15,
+        _("start-time step (minutes)"),
+        default=15,
         validators=[MinValueValidator(5), MaxValueValidator(60)],
     )
     lead_days = models.PositiveSmallIntegerField(
-        _("days of notice"), default=1,
+        _("days of notice"),
+        default=1,
         help_text=_("1 means a consultation must be booked by the end of the previous day."),
     )
     annual_closures = models.JSONField(
-        _("annual closure days"), default=default_annual_closures,
+        _("annual closure days"),
+        default=default_annual_closures,
         help_text=_('Month-day strings closed every year, e.g. "12-29".'),
     )
     no_show_grace_minutes = models.PositiveSmallIntegerField(
@@ -146,7 +153,9 @@ class Staff(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     zoom_user = models.CharField(
-        _("Zoom user"), max_length=200, blank=True,
+        _("Zoom user"),
+        max_length=200,
+        blank=True,
         help_text=_("Zoom user ID or e-mail that hosts this counselor's meetings."),
     )
 

@@ -1,5 +1,7 @@
 """Creating offices and staff."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,7 +13,7 @@ from madoguchi.terms.services import terms_create_initial
 
 
 @transaction.atomic
-def office_create(*, code: str, name: str, actor: Staff | None = None, **fields) -> Office:
+def office_create(*, code: str, name: str, actor: Staff | None = None, **fields: Any) -> Office:
     """A new office with the spec's defaults and version 1 of its terms in force now."""
     office = Office(code=code, name=name, **fields)
     office.full_clean()

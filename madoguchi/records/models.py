@@ -8,8 +8,12 @@ from django.utils.translation import gettext_lazy as _
 class AuditEntry(models.Model):
     at = models.DateTimeField(_("at"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     actor_label = models.CharField(
         _("actor"), max_length=150, help_text=_("Username, or 'system' for the worker.")

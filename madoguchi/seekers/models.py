@@ -55,7 +55,11 @@ class Seeker(models.Model):
         _("language"), max_length=8, choices=Language.choices, default=Language.JA
     )
     counselor = models.ForeignKey(
-        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="caseload",
+        Staff,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="caseload",
         verbose_name=_("counselor"),
     )
     registered_on = models.DateField(_("registered on"))

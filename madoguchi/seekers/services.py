@@ -17,7 +17,13 @@ from madoguchi.seekers.models import Seeker
 from madoguchi.seekers.numbers import normalize_job_seeker_number
 
 SEEKER_FIELDS = (
-    "name", "name_kana", "email", "phone", "language", "registered_on", "expires_on",
+    "name",
+    "name_kana",
+    "email",
+    "phone",
+    "language",
+    "registered_on",
+    "expires_on",
 )
 
 
@@ -26,8 +32,12 @@ def counselor_resolve(*, office: Office, username: str | None) -> Staff | None:
     if not username:
         return None
     counselor = (
-        Staff.objects.active().counselors().of_office(office)
-        .select_related("user").filter(user__username=username).first()
+        Staff.objects.active()
+        .counselors()
+        .of_office(office)
+        .select_related("user")
+        .filter(user__username=username)
+        .first()
     )
     if counselor is None:
         raise BookingError(
@@ -60,8 +70,10 @@ def seeker_create(
     """Register a job seeker; `counselor` is the username of one of the office's counselors."""
     try:
         seeker = _seeker_build(
-            office=office, number=number,
-            counselor=counselor_resolve(office=office, username=counselor), **fields,
+            office=office,
+            number=number,
+            counselor=counselor_resolve(office=office, username=counselor),
+            **fields,
         )
     except ValidationError as error:
         raise BookingError("invalid_input", _validation_detail(error)) from error
@@ -76,8 +88,9 @@ def _seeker_set_restriction(
     seeker.restriction = restriction
     seeker.restriction_reason = reason
     seeker.restriction_since = timezone.now() if restriction != Seeker.Restriction.NONE else None
-    seeker.save(update_fields=["restriction", "restriction_reason", "restriction_since",
-                               "updated_at"])
+    seeker.save(
+        update_fields=["restriction", "restriction_reason", "restriction_since", "updated_at"]
+    )
     audit_record(actor=actor, action=action, obj=seeker, details={"reason": reason})
     return seeker
 
@@ -88,8 +101,11 @@ def seeker_restrict(*, seeker: Seeker, reason: str, actor: Staff | None) -> Seek
     if not reason.strip():
         raise BookingError("invalid_input", _("Give a reason for the restriction."), field="reason")
     return _seeker_set_restriction(
-        seeker=seeker, restriction=Seeker.Restriction.RESTRICTED, reason=reason.strip(),
-        actor=actor, action="seeker.restricted",
+        seeker=seeker,
+        restriction=Seeker.Restriction.RESTRICTED,
+        reason=reason.strip(),
+        actor=actor,
+        action="seeker.restricted",
     )
 
 
@@ -98,8 +114,11 @@ def seeker_lift_restriction(*, seeker: Seeker, reason: str = "", actor: Staff | 
     if seeker.restriction == Seeker.Restriction.NONE:
         raise BookingError("invalid_transition", _("This job seeker is not restricted."))
     return _seeker_set_restriction(
-        seeker=seeker, restriction=Seeker.Restriction.NONE, reason=reason.strip(),
-        actor=actor, action="seeker.restriction_lifted",
+        seeker=seeker,
+        restriction=Seeker.Restriction.NONE,
+        reason=reason.strip(),
+        actor=actor,
+        action="seeker.restriction_lifted",
     )
 
 
@@ -108,8 +127,10 @@ def seeker_flag_for_review(*, seeker: Seeker, no_shows: int, actor: Staff | None
     if seeker.restriction != Seeker.Restriction.NONE:
         return
     _seeker_set_restriction(
-        seeker=seeker, restriction=Seeker.Restriction.REVIEW,
-        reason=_("%(count)s no-shows") % {"count": no_shows}, actor=actor,
+        seeker=seeker,
+        restriction=Seeker.Restriction.REVIEW,
+        reason=_("%(count)s no-shows") % {"count": no_shows},
+        actor=actor,
         action="seeker.flagged_for_review",
     )
 
@@ -120,8 +141,17 @@ class ImportResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-IMPORT_COLUMNS = ("number", "name", "name_kana", "email", "phone", "counselor",
-                  "registered_on", "expires_on", "language")
+IMPORT_COLUMNS = (
+    "number",
+    "name",
+    "name_kana",
+    "email",
+    "phone",
+    "counselor",
+    "registered_on",
+    "expires_on",
+    "language",
+)
 REQUIRED_COLUMNS = ("number", "name", "registered_on", "expires_on")
 
 
@@ -148,7 +178,9 @@ def seekers_import(*, office: Office, text: str, actor: Staff | None) -> ImportR
             result.errors.append((line, _import_error_text(error)))
             continue
         if seeker.number in seen:
-            result.errors.append((line, _("number also on line %(n)s") % {"n": seen[seeker.number]}))
+            result.errors.append(
+                (line, _("number also on line %(n)s") % {"n": seen[seeker.number]})
+            )
             continue
         seen[seeker.number] = line
         seekers.append(seeker)
@@ -157,7 +189,10 @@ def seekers_import(*, office: Office, text: str, actor: Staff | None) -> ImportR
     with transaction.atomic():
         result.created = Seeker.objects.bulk_create(seekers)
         audit_record(
-            actor=actor, action="seeker.imported", obj=office, office=office,
+            actor=actor,
+            action="seeker.imported",
+            obj=office,
+            office=office,
             details={"count": len(seekers)},
         )
     return result

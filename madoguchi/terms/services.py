@@ -44,7 +44,11 @@ def terms_create_initial(*, office: Office | None, effective_from: dt.datetime) 
     """Version 1 of an office's terms (or the deployment's, for `office=None`)."""
     body_ja, body_en = terms_template_render(office)
     return TermsVersion.objects.create(
-        office=office, number=1, title=TEMPLATE_TITLE, body_ja=body_ja, body_en=body_en,
+        office=office,
+        number=1,
+        title=TEMPLATE_TITLE,
+        body_ja=body_ja,
+        body_en=body_en,
         effective_from=effective_from,
     )
 
@@ -64,12 +68,21 @@ def terms_publish(
     last = TermsVersion.objects.select_for_update().filter(office=office).order_by("-number")
     number = (last.values_list("number", flat=True).first() or 0) + 1
     version = TermsVersion.objects.create(
-        office=office, number=number, title=title, body_ja=body_ja, body_en=body_en,
-        changes_ja=changes_ja, changes_en=changes_en, effective_from=effective_from,
+        office=office,
+        number=number,
+        title=title,
+        body_ja=body_ja,
+        body_en=body_en,
+        changes_ja=changes_ja,
+        changes_en=changes_en,
+        effective_from=effective_from,
         created_by=actor,
     )
     audit_record(
-        actor=actor, action="terms.published", obj=version, office=office,
+        actor=actor,
+        action="terms.published",
+        obj=version,
+        office=office,
         details={"number": number, "effective_from": effective_from.isoformat()},
     )
     return version
@@ -79,6 +92,9 @@ def consent_record(
     *, seeker: Seeker, version: TermsVersion, channel: str, actor: Staff | None
 ) -> Consent:
     return Consent.objects.create(
-        seeker=seeker, version=version, channel=channel, given_at=timezone.now(),
+        seeker=seeker,
+        version=version,
+        channel=channel,
+        given_at=timezone.now(),
         recorded_by=actor,
     )

@@ -5,145 +5,421 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('offices', '0001_initial'),
-        ('seekers', '0001_initial'),
-        ('terms', '0001_initial'),
+        ("offices", "0001_initial"),
+        ("seekers", "0001_initial"),
+        ("terms", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BlockedTime',
+            name="BlockedTime",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField(verbose_name='start')),
-                ('end', models.DateTimeField(verbose_name='end')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='reason')),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('counselor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocked_times', to='offices.staff')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='offices.staff')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField(verbose_name="start")),
+                ("end", models.DateTimeField(verbose_name="end")),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="reason")),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="blocked_times",
+                        to="offices.staff",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="offices.staff",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'blocked time',
-                'verbose_name_plural': 'blocked times',
-                'ordering': ['start'],
+                "verbose_name": "blocked time",
+                "verbose_name_plural": "blocked times",
+                "ordering": ["start"],
             },
         ),
         migrations.CreateModel(
-            name='Consultation',
+            name="Consultation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField(verbose_name='start')),
-                ('end', models.DateTimeField(verbose_name='end')),
-                ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('no_show', 'No-show'), ('stopped', 'Stopped')], default='scheduled', max_length=12, verbose_name='status')),
-                ('status_changed_at', models.DateTimeField(verbose_name='status changed')),
-                ('override_reason', models.CharField(blank=True, max_length=500, verbose_name='reason for short notice')),
-                ('meeting_provider', models.CharField(blank=True, max_length=10, verbose_name='meeting provider')),
-                ('meeting_id', models.CharField(blank=True, max_length=50, verbose_name='meeting ID')),
-                ('meeting_passcode', models.CharField(blank=True, max_length=20, verbose_name='passcode')),
-                ('meeting_join_url', models.URLField(blank=True, max_length=500, verbose_name='join link')),
-                ('cancel_channel', models.CharField(blank=True, choices=[('web', 'Online form'), ('phone', 'Phone'), ('counter', 'At the counter'), ('in_consultation', 'During a consultation')], max_length=20, verbose_name='cancelled through')),
-                ('cancel_reason', models.CharField(blank=True, max_length=500, verbose_name='reason for cancelling')),
-                ('stop_reason_code', models.CharField(blank=True, choices=[('threat', 'Threats'), ('abuse', 'Abusive language'), ('non_job_purpose', 'Use other than job seeking'), ('other', 'Other')], max_length=20, verbose_name='reason for stopping')),
-                ('stop_note', models.TextField(blank=True, verbose_name='note on stopping')),
-                ('actual_start', models.DateTimeField(blank=True, null=True, verbose_name='actual start')),
-                ('actual_end', models.DateTimeField(blank=True, null=True, verbose_name='actual end')),
-                ('seeker_joined_at', models.DateTimeField(blank=True, null=True, verbose_name='seeker joined')),
-                ('contact_recorded_at', models.DateTimeField(blank=True, null=True, verbose_name='contact recorded')),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('counselor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consultations', to='offices.staff')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='offices.staff')),
-                ('office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consultations', to='offices.office')),
-                ('seeker', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consultations', to='seekers.seeker')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField(verbose_name="start")),
+                ("end", models.DateTimeField(verbose_name="end")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                            ("no_show", "No-show"),
+                            ("stopped", "Stopped"),
+                        ],
+                        default="scheduled",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField(verbose_name="status changed")),
+                (
+                    "override_reason",
+                    models.CharField(
+                        blank=True, max_length=500, verbose_name="reason for short notice"
+                    ),
+                ),
+                (
+                    "meeting_provider",
+                    models.CharField(blank=True, max_length=10, verbose_name="meeting provider"),
+                ),
+                (
+                    "meeting_id",
+                    models.CharField(blank=True, max_length=50, verbose_name="meeting ID"),
+                ),
+                (
+                    "meeting_passcode",
+                    models.CharField(blank=True, max_length=20, verbose_name="passcode"),
+                ),
+                (
+                    "meeting_join_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="join link"),
+                ),
+                (
+                    "cancel_channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("web", "Online form"),
+                            ("phone", "Phone"),
+                            ("counter", "At the counter"),
+                            ("in_consultation", "During a consultation"),
+                        ],
+                        max_length=20,
+                        verbose_name="cancelled through",
+                    ),
+                ),
+                (
+                    "cancel_reason",
+                    models.CharField(
+                        blank=True, max_length=500, verbose_name="reason for cancelling"
+                    ),
+                ),
+                (
+                    "stop_reason_code",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("threat", "Threats"),
+                            ("abuse", "Abusive language"),
+                            ("non_job_purpose", "Use other than job seeking"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="reason for stopping",
+                    ),
+                ),
+                ("stop_note", models.TextField(blank=True, verbose_name="note on stopping")),
+                (
+                    "actual_start",
+                    models.DateTimeField(blank=True, null=True, verbose_name="actual start"),
+                ),
+                (
+                    "actual_end",
+                    models.DateTimeField(blank=True, null=True, verbose_name="actual end"),
+                ),
+                (
+                    "seeker_joined_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="seeker joined"),
+                ),
+                (
+                    "contact_recorded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="contact recorded"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consultations",
+                        to="offices.staff",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="offices.staff",
+                    ),
+                ),
+                (
+                    "office",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consultations",
+                        to="offices.office",
+                    ),
+                ),
+                (
+                    "seeker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consultations",
+                        to="seekers.seeker",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consultation',
-                'verbose_name_plural': 'consultations',
-                'ordering': ['start', 'id'],
+                "verbose_name": "consultation",
+                "verbose_name_plural": "consultations",
+                "ordering": ["start", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Occupancy',
+            name="Occupancy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cell', models.DateTimeField()),
-                ('blocked_time', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='cells', to='bookings.blockedtime')),
-                ('consultation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='cells', to='bookings.consultation')),
-                ('counselor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='offices.staff')),
-                ('seeker', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='seekers.seeker')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cell", models.DateTimeField()),
+                (
+                    "blocked_time",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cells",
+                        to="bookings.blockedtime",
+                    ),
+                ),
+                (
+                    "consultation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cells",
+                        to="bookings.consultation",
+                    ),
+                ),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="offices.staff",
+                    ),
+                ),
+                (
+                    "seeker",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="seekers.seeker",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'occupied time cell',
-                'verbose_name_plural': 'occupied time cells',
+                "verbose_name": "occupied time cell",
+                "verbose_name_plural": "occupied time cells",
             },
         ),
         migrations.CreateModel(
-            name='Request',
+            name="Request",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name as given')),
-                ('channel', models.CharField(choices=[('web', 'Online form'), ('phone', 'Phone'), ('counter', 'At the counter'), ('in_consultation', 'During a consultation')], max_length=20, verbose_name='channel')),
-                ('status', models.CharField(choices=[('pending_verification', 'Not yet verified'), ('requested', 'Requested'), ('scheduled', 'Scheduled'), ('declined', 'Declined'), ('expired', 'Expired'), ('withdrawn', 'Withdrawn')], max_length=24, verbose_name='status')),
-                ('preferences', models.JSONField(help_text='[{"start": ISO time, "duration_minutes": n}]', verbose_name='preferred times')),
-                ('declarations', models.JSONField(default=dict, verbose_name='declarations')),
-                ('interpreter_language', models.CharField(blank=True, max_length=50, verbose_name='interpreter language')),
-                ('assistant', models.BooleanField(default=False, verbose_name='an assistant will join')),
-                ('decline_reason', models.CharField(blank=True, max_length=500, verbose_name='reason for declining')),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('status_changed_at', models.DateTimeField(verbose_name='status changed')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='offices.staff')),
-                ('office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='offices.office')),
-                ('seeker', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requests', to='seekers.seeker')),
-                ('terms_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='terms.termsversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name as given")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Online form"),
+                            ("phone", "Phone"),
+                            ("counter", "At the counter"),
+                            ("in_consultation", "During a consultation"),
+                        ],
+                        max_length=20,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending_verification", "Not yet verified"),
+                            ("requested", "Requested"),
+                            ("scheduled", "Scheduled"),
+                            ("declined", "Declined"),
+                            ("expired", "Expired"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        max_length=24,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "preferences",
+                    models.JSONField(
+                        help_text='[{"start": ISO time, "duration_minutes": n}]',
+                        verbose_name="preferred times",
+                    ),
+                ),
+                ("declarations", models.JSONField(default=dict, verbose_name="declarations")),
+                (
+                    "interpreter_language",
+                    models.CharField(
+                        blank=True, max_length=50, verbose_name="interpreter language"
+                    ),
+                ),
+                (
+                    "assistant",
+                    models.BooleanField(default=False, verbose_name="an assistant will join"),
+                ),
+                (
+                    "decline_reason",
+                    models.CharField(
+                        blank=True, max_length=500, verbose_name="reason for declining"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                ("status_changed_at", models.DateTimeField(verbose_name="status changed")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="offices.staff",
+                    ),
+                ),
+                (
+                    "office",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="offices.office",
+                    ),
+                ),
+                (
+                    "seeker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="requests",
+                        to="seekers.seeker",
+                    ),
+                ),
+                (
+                    "terms_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="terms.termsversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'request',
-                'verbose_name_plural': 'requests',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "request",
+                "verbose_name_plural": "requests",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='request',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='consultation', to='bookings.request'),
+            model_name="consultation",
+            name="request",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="consultation",
+                to="bookings.request",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='blockedtime',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='blocked_time_ends_after_start'),
+            model_name="blockedtime",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))),
+                name="blocked_time_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='occupancy',
-            constraint=models.UniqueConstraint(fields=('counselor', 'cell'), name='counselor_cell_claimed_once'),
+            model_name="occupancy",
+            constraint=models.UniqueConstraint(
+                fields=("counselor", "cell"), name="counselor_cell_claimed_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='occupancy',
-            constraint=models.UniqueConstraint(fields=('seeker', 'cell'), name='seeker_cell_claimed_once'),
+            model_name="occupancy",
+            constraint=models.UniqueConstraint(
+                fields=("seeker", "cell"), name="seeker_cell_claimed_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='occupancy',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('blocked_time__isnull', True), ('consultation__isnull', False)), models.Q(('blocked_time__isnull', False), ('consultation__isnull', True)), _connector='OR'), name='cell_claimed_by_one_thing'),
+            model_name="occupancy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("blocked_time__isnull", True), ("consultation__isnull", False)),
+                    models.Q(("blocked_time__isnull", False), ("consultation__isnull", True)),
+                    _connector="OR",
+                ),
+                name="cell_claimed_by_one_thing",
+            ),
         ),
         migrations.AddIndex(
-            model_name='request',
-            index=models.Index(fields=['office', 'status'], name='bookings_re_office__4a8d5c_idx'),
+            model_name="request",
+            index=models.Index(fields=["office", "status"], name="bookings_re_office__4a8d5c_idx"),
         ),
         migrations.AddIndex(
-            model_name='consultation',
-            index=models.Index(fields=['office', 'start'], name='bookings_co_office__131bed_idx'),
+            model_name="consultation",
+            index=models.Index(fields=["office", "start"], name="bookings_co_office__131bed_idx"),
         ),
         migrations.AddIndex(
-            model_name='consultation',
-            index=models.Index(fields=['counselor', 'start'], name='bookings_co_counsel_ab1cfb_idx'),
+            model_name="consultation",
+            index=models.Index(
+                fields=["counselor", "start"], name="bookings_co_counsel_ab1cfb_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='consultation',
-            index=models.Index(fields=['status', 'start'], name='bookings_co_status_65fabe_idx'),
+            model_name="consultation",
+            index=models.Index(fields=["status", "start"], name="bookings_co_status_65fabe_idx"),
         ),
         migrations.AddConstraint(
-            model_name='consultation',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='consultation_ends_after_start'),
+            model_name="consultation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))),
+                name="consultation_ends_after_start",
+            ),
         ),
     ]

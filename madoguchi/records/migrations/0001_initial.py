@@ -6,33 +6,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('offices', '0001_initial'),
+        ("offices", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='at')),
-                ('actor_label', models.CharField(help_text="Username, or 'system' for the worker.", max_length=150, verbose_name='actor')),
-                ('action', models.CharField(db_index=True, max_length=80, verbose_name='action')),
-                ('object_type', models.CharField(max_length=50, verbose_name='object type')),
-                ('object_id', models.CharField(max_length=50, verbose_name='object id')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),
-                ('office', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='offices.office')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, verbose_name="at")),
+                (
+                    "actor_label",
+                    models.CharField(
+                        help_text="Username, or 'system' for the worker.",
+                        max_length=150,
+                        verbose_name="actor",
+                    ),
+                ),
+                ("action", models.CharField(db_index=True, max_length=80, verbose_name="action")),
+                ("object_type", models.CharField(max_length=50, verbose_name="object type")),
+                ("object_id", models.CharField(max_length=50, verbose_name="object id")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actor",
+                    ),
+                ),
+                (
+                    "office",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="offices.office",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit log',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='records_aud_object__7e23c0_idx')],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit log",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["object_type", "object_id"], name="records_aud_object__7e23c0_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -5,54 +5,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('offices', '0001_initial'),
-        ('seekers', '0001_initial'),
+        ("offices", "0001_initial"),
+        ("seekers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TermsVersion',
+            name="TermsVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body_ja', models.TextField(verbose_name='text (Japanese)')),
-                ('body_en', models.TextField(verbose_name='text (English)')),
-                ('changes_ja', models.TextField(blank=True, verbose_name='what changed (Japanese)')),
-                ('changes_en', models.TextField(blank=True, verbose_name='what changed (English)')),
-                ('effective_from', models.DateTimeField(verbose_name='in force from')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='offices.staff')),
-                ('office', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='terms_versions', to='offices.office')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body_ja", models.TextField(verbose_name="text (Japanese)")),
+                ("body_en", models.TextField(verbose_name="text (English)")),
+                (
+                    "changes_ja",
+                    models.TextField(blank=True, verbose_name="what changed (Japanese)"),
+                ),
+                ("changes_en", models.TextField(blank=True, verbose_name="what changed (English)")),
+                ("effective_from", models.DateTimeField(verbose_name="in force from")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="offices.staff",
+                    ),
+                ),
+                (
+                    "office",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="terms_versions",
+                        to="offices.office",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'terms version',
-                'verbose_name_plural': 'terms versions',
-                'ordering': ['office', '-number'],
+                "verbose_name": "terms version",
+                "verbose_name_plural": "terms versions",
+                "ordering": ["office", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='Consent',
+            name="Consent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(max_length=20, verbose_name='channel')),
-                ('given_at', models.DateTimeField(verbose_name='given at')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='offices.staff')),
-                ('seeker', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='seekers.seeker')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='terms.termsversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(max_length=20, verbose_name="channel")),
+                ("given_at", models.DateTimeField(verbose_name="given at")),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="offices.staff",
+                    ),
+                ),
+                (
+                    "seeker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consents",
+                        to="seekers.seeker",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consents",
+                        to="terms.termsversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consent',
-                'verbose_name_plural': 'consents',
-                'ordering': ['-given_at'],
+                "verbose_name": "consent",
+                "verbose_name_plural": "consents",
+                "ordering": ["-given_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='termsversion',
-            constraint=models.UniqueConstraint(fields=('office', 'number'), name='one_terms_number_per_office'),
+            model_name="termsversion",
+            constraint=models.UniqueConstraint(
+                fields=("office", "number"), name="one_terms_number_per_office"
+            ),
         ),
     ]

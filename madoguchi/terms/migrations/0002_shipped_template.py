@@ -10,8 +10,14 @@ def create_shipped_version(apps, schema_editor):
         return
     body_ja, body_en = terms_template_render(None)
     TermsVersion.objects.create(
-        office=None, number=1, title=TEMPLATE_TITLE, body_ja=body_ja, body_en=body_en,
-        changes_ja="初版", changes_en="First version", effective_from=timezone.now(),
+        office=None,
+        number=1,
+        title=TEMPLATE_TITLE,
+        body_ja=body_ja,
+        body_en=body_en,
+        changes_ja="初版",
+        changes_en="First version",
+        effective_from=timezone.now(),
     )
 
 
