@@ -62,7 +62,11 @@ def office_days(cal: OfficeCalendar, date_from: dt.date, date_to: dt.date) -> It
 
 
 def check_duration(cal: OfficeCalendar, minutes: int) -> None:
-    if minutes not in cal.durations or not MIN_DURATION <= minutes <= MAX_DURATION:
+    if (
+        minutes not in cal.durations
+        or not MIN_DURATION <= minutes <= MAX_DURATION
+        or minutes % GRID_MINUTES
+    ):
         choices = ", ".join(str(d) for d in cal.durations)
         raise BookingError(
             "invalid_duration",

@@ -4,6 +4,7 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,14 @@ def default_annual_closures() -> list[str]:
     return ["12-29", "12-30", "12-31", "01-01", "01-02", "01-03"]
 
 
-office_code_validator = RegexValidator(r"^\d{5}$", _("An office code is five digits."))
+office_code_validator = RegexValidator(r"^[0-9]{5}\Z", _("An office code is five digits."))
+
+
+def validate_on_grid(value: int) -> None:
+    if value % calendar.GRID_MINUTES:
+        raise ValidationError(
+            _("Use a multiple of %(grid)s minutes.") % {"grid": calendar.GRID_MINUTES}
+        )
 
 
 class Office(models.Model):
@@ -56,7 +64,7 @@ class Office(models.Model):
     slot_step_minutes = models.PositiveSmallIntegerField(
         _("start-time step (minutes)"),
         default=15,
-        validators=[MinValueValidator(5), MaxValueValidator(60)],
+        validators=[MinValueValidator(5), MaxValueValidator(60), validate_on_grid],
     )
     lead_days = models.PositiveSmallIntegerField(
         _("days of notice"),
@@ -87,6 +95,26 @@ class Office(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        durations = self.durations if isinstance(self.durations, list) else []
+        if not durations or any(
+            not isinstance(d, int)
+            or not calendar.MIN_DURATION <= d <= calendar.MAX_DURATION
+            or d % calendar.GRID_MINUTES
+            for d in durations
+        ):
+            raise ValidationError(
+                {"durations": _("Lengths are 30 to 60 minutes, in multiples of 5.")}
+            )
+        try:
+            windows = [
+                (dt.time.fromisoformat(a), dt.time.fromisoformat(b)) for a, b in self.windows
+            ]
+        except (TypeError, ValueError) as error:
+            raise ValidationError({"windows": _("Windows are pairs of HH:MM times.")}) from error
+        if not windows or any(a >= b for a, b in windows):
+            raise ValidationError({"windows": _("Each window must end after it starts.")})
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -10,7 +10,7 @@ from madoguchi.errors import BookingError
 # Every dash a phone keyboard or an IME may produce, besides the ASCII hyphen-minus.
 _DASHES = "-‐‑‒–—―−ー－ｰ─━﹣"
 _SEPARATORS = re.compile(f"[\\s{re.escape(_DASHES)}]+")
-_CANONICAL = re.compile(r"^(\d{5})-?(\d{8})$")
+_CANONICAL = re.compile(r"([0-9]{5})-([0-9]{8})")
 
 
 def normalize_job_seeker_number(raw: str) -> str:
@@ -31,7 +31,7 @@ def normalize_job_seeker_number(raw: str) -> str:
 
 def office_code_of(number: str) -> str:
     """The registering office's code: the first five digits of a canonical number."""
-    match = _CANONICAL.match(number)
+    match = _CANONICAL.fullmatch(number)
     if not match:
         raise ValueError(f"not a canonical job-seeker number: {number!r}")
     return match.group(1)
