@@ -11,7 +11,7 @@ import pytest
 from django.utils import translation
 
 from madoguchi.bookings import rules
-from madoguchi.bookings.models import REQUIRED_DECLARATIONS
+from madoguchi.bookings.models import DECLARATION_LABELS, REQUIRED_DECLARATIONS
 from madoguchi.errors import STATUS_BY_CODE, BookingError
 from madoguchi.offices.calendar import OfficeCalendar
 from madoguchi.seekers.models import Seeker
@@ -87,7 +87,7 @@ def test_check_declarations_rejects_missing_one(name):
 
     assert caught.value.code == "declaration_missing"
     assert caught.value.field == "declarations"
-    assert caught.value.detail == f"Please confirm: {name}."
+    assert caught.value.detail == f"Please confirm: {DECLARATION_LABELS[name]}."
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_check_declarations_accepts_only_literal_true(value):
         rules.check_declarations(declarations)
 
     assert caught.value.code == "declaration_missing"
-    assert caught.value.detail == "Please confirm: video_terms."
+    assert caught.value.detail == "Please confirm: consent to the video service's own terms."
 
 
 def test_check_declarations_names_every_missing_one():
@@ -111,7 +111,10 @@ def test_check_declarations_names_every_missing_one():
     with translation.override("en"), pytest.raises(BookingError) as caught:
         rules.check_declarations(declarations)
 
-    assert caught.value.detail == "Please confirm: device_ready, no_recording."
+    assert caught.value.detail == (
+        "Please confirm: a camera-capable device with the meeting app ready, "
+        "no recording of the consultation."
+    )
 
 
 def test_check_declarations_rejects_empty():
@@ -119,9 +122,9 @@ def test_check_declarations_rejects_empty():
         rules.check_declarations({})
 
     assert caught.value.code == "declaration_missing"
-    assert caught.value.detail == (
-        "Please confirm: device_ready, continuing_support, video_terms, private_place, "
-        "no_recording."
+    assert (
+        caught.value.detail
+        == "Please confirm: " + ", ".join(str(label) for label in DECLARATION_LABELS.values()) + "."
     )
 
 

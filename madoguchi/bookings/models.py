@@ -24,13 +24,15 @@ class Channel(models.TextChoices):
     IN_CONSULTATION = "in_consultation", pgettext_lazy("channel", "During a consultation")
 
 
-REQUIRED_DECLARATIONS = (
-    "device_ready",
-    "continuing_support",
-    "video_terms",
-    "private_place",
-    "no_recording",
-)
+# R2, R16, R17: what the seeker confirms on every request, with the words shown to them.
+DECLARATION_LABELS = {
+    "device_ready": _("a camera-capable device with the meeting app ready"),
+    "continuing_support": _("wish for continuing consultation with the counselor"),
+    "video_terms": _("consent to the video service's own terms"),
+    "private_place": _("joining from a private place"),
+    "no_recording": _("no recording of the consultation"),
+}
+REQUIRED_DECLARATIONS = tuple(DECLARATION_LABELS)
 
 
 class RequestQuerySet(models.QuerySet["Request"]):

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from django.utils.translation import gettext as _
 
-from madoguchi.bookings.models import REQUIRED_DECLARATIONS
+from madoguchi.bookings.models import DECLARATION_LABELS, REQUIRED_DECLARATIONS
 from madoguchi.errors import BookingError
 from madoguchi.offices import calendar
 from madoguchi.seekers.models import Seeker
@@ -39,7 +39,8 @@ def check_declarations(declarations: Mapping[str, object]) -> None:
     if missing:
         raise BookingError(
             "declaration_missing",
-            _("Please confirm: %(names)s.") % {"names": ", ".join(missing)},
+            _("Please confirm: %(names)s.")
+            % {"names": ", ".join(str(DECLARATION_LABELS[name]) for name in missing)},
             field="declarations",
         )
 
