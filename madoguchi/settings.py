@@ -166,9 +166,9 @@ SESSION_COOKIE_AGE = 60 * 60 * 8
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("MADOGUCHI_BEHIND_PROXY") else None
-)
+# Behind our own TLS proxy: trust its X-Forwarded-Proto and X-Forwarded-For.
+MADOGUCHI_BEHIND_PROXY = env_bool("MADOGUCHI_BEHIND_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if MADOGUCHI_BEHIND_PROXY else None
 SECURE_CSP = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],

@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, re_path
 
-from madoguchi.api.views import api, health, ready
+from madoguchi.api.views import api, api_not_found, health, ready
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<path>.*)$", api_not_found),
     path("healthz", health, name="healthz"),
     path("readyz", ready, name="readyz"),
 ]

@@ -81,3 +81,13 @@ class ApiClient:
 def api_as(world):
     """`api_as(world.coordinator)` gives a JSON client signed in with that staff's token."""
     return ApiClient
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; with a frozen clock every test shares a minute."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

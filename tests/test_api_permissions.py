@@ -458,12 +458,6 @@ def test_permission_blocked_time_delete_by_persona(world, api_as, persona, owner
     assert BlockedTime.objects.filter(pk=block.pk).exists() == (status != 204)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: api/views.py consultations_stop calls seeker_restrict for any persona when "
-    "restrict_seeker is true, so a counselor restricts a seeker although /restrict is for "
-    "managers only (permissions.MANAGERS); and it runs after the stop has committed",
-)
 def test_permission_counselor_cannot_restrict_through_stop(world, api_as, objects, frozen_now):
     consultation = objects["consultation"]
     frozen_now.move_to(local(2026, 12, 2, 10, 5))
@@ -480,11 +474,6 @@ def test_permission_counselor_cannot_restrict_through_stop(world, api_as, object
     assert db_state() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: api/views.py blocked_times_create asserts counselor_resolve(...) is not None; "
-    "an empty counselor name makes it None, so the call fails with 500 instead of 422",
-)
 def test_blocked_time_create_without_counselor_answers_invalid_input(world):
     client = Client(raise_request_exception=False)
     headers = {"Authorization": f"Bearer {make_token(world.coordinator)}"}

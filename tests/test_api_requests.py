@@ -142,11 +142,6 @@ def test_problem_validation_error_lists_each_field(world, api_as):
     assert found["errors"] == [{"field": "body.name", "message": "Field required"}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a path under /api/v1/ that matches no route answers Django's HTML 404, "
-    "not problem+json (SPEC §5: errors are application/problem+json)",
-)
 def test_problem_unknown_api_path_is_problem_json(world, api_as):
     api = api_as(world.coordinator)
 
@@ -497,11 +492,6 @@ def test_request_create_without_token_answers_401(world):
     assert db_state() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: views.py requests_create: the body is validated before require_staff, so "
-    "an anonymous caller with a bad body gets 422 with the schema's field list, not 401",
-)
 def test_request_create_without_token_and_bad_body_answers_401(world):
     response = Client().post(URL, {}, content_type="application/json")
 
@@ -945,12 +935,6 @@ def test_request_schedule_seeker_without_counselor_needs_one(world, api_as):
     assert (chosen.status_code, chosen.json()["counselor"]) == (201, "suzuki")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bookings/services.py _counselor_for falls back to seeker.counselor without "
-    "checking the user is active, so a seeker whose counselor was deactivated is booked "
-    "with them (naming that counselor explicitly answers not_found)",
-)
 def test_request_schedule_default_counselor_inactive_needs_another(world, api_as):
     created = make_request(world)
     world.counselor.user.is_active = False
@@ -1032,3 +1016,40 @@ def test_request_decline_scheduled_request_answers_invalid_transition(world, api
 
     problem(response, 409, "invalid_transition")
     assert db_state() == before
+
+
+# Registration must cover the consultation's day (R1) ----------------------------------
+
+
+def test_request_create_refuses_time_after_registration_expires(world, api_as):
+    world.seeker.expires_on = dt.date(2026, 12, 2)
+    world.seeker.save()
+    before = db_state()
+
+    response = api_as(world.coordinator).post(URL, request_body(start="2026-12-03T10:00:00+09:00"))
+
+    problem(response, 422, "seeker_not_registered")
+    assert db_state() == before
+
+
+def test_request_schedule_refuses_time_after_registration_expires(world, api_as):
+    request = make_request(world)
+    world.seeker.expires_on = dt.date(2026, 12, 2)
+    world.seeker.save()
+
+    response = schedule(api_as(world.coordinator), request.pk, when("2026-12-03T10:00:00+09:00"))
+
+    problem(response, 422, "seeker_not_registered")
+    assert Consultation.objects.count() == 0
+
+
+def test_request_schedule_answers_in_office_local_time(world, api_as):
+    request = make_request(world)
+
+    response = schedule(api_as(world.coordinator), request.pk, when("2026-12-02T01:00:00+00:00"))
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["start"], response.json()["end"]) == (
+        "2026-12-02T10:00:00+09:00",
+        "2026-12-02T11:00:00+09:00",
+    )

@@ -162,11 +162,6 @@ def test_seeker_create_refuses_bad_input(world, api_as, changes, status, code):
     assert registry_state() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: seekers/services.py seeker_create saves a whitespace-only name (and keeps "
-    "surrounding spaces); request_create strips and refuses a blank name",
-)
 def test_seeker_create_refuses_blank_name(world, api_as):
     api = api_as(world.manager)
     before = registry_state()
@@ -220,11 +215,6 @@ def test_seeker_list_searches_office_registry(world, api_as, registry, q, expect
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: seekers/models.py SeekerQuerySet.search matches the number as typed; a "
-    "number in an accepted format (full-width, no hyphen) finds nothing (SPEC §2)",
-)
 @pytest.mark.parametrize(
     "q",
     [
@@ -324,12 +314,6 @@ def test_seeker_get_refuses(world, api_as, number, status, code):
     problem(api.get(f"{URL}/{number}"), status, code)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: api/views.py seekers_get returns name, e-mail and phone without an audit "
-    "entry; R21 asks for an audit of every view of personal data (the admin writes "
-    "'seeker.viewed', the API does not)",
-)
 def test_seeker_get_is_audited(world, api_as):
     api = api_as(world.coordinator)
 

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from ninja.security import HttpBearer
 
 from madoguchi.api.models import ApiToken, hash_token
 from madoguchi.errors import BookingError, RateLimited
@@ -52,6 +53,12 @@ def require_staff(request: HttpRequest) -> Staff:
 
 
 def client_address(request: HttpRequest) -> str:
+    """The client's address; behind our proxy, the one the proxy saw (right-most hop)."""
+    if settings.MADOGUCHI_BEHIND_PROXY:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
@@ -67,3 +74,13 @@ def rate_limit(request: HttpRequest, scope: str, per_minute: int) -> None:
         count = 1
     if count > per_minute:
         raise RateLimited(retry_after=60 - int(time.time()) % 60)
+
+
+class StaffBearer(HttpBearer):
+    """Ninja's auth hook, so a call is authenticated before its body is even read."""
+
+    def __call__(self, request: HttpRequest) -> Staff:
+        return require_staff(request)
+
+    def authenticate(self, request: HttpRequest, token: str) -> Staff | None:
+        return staff_from_request(request)

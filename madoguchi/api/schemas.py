@@ -11,6 +11,11 @@ from madoguchi.seekers.models import Seeker
 from madoguchi.terms.models import TermsVersion
 
 
+def _local(value: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
+    """Times are shown in the office's local time, with its offset."""
+    return value.astimezone(tz) if value else None
+
+
 class Problem(Schema):
     type: str
     title: str
@@ -147,7 +152,7 @@ class RequestOut(Schema):
             terms_version=request.terms_version.number if request.terms_version else None,
             decline_reason=request.decline_reason,
             consultation=consultation.pk if consultation else None,
-            created_at=request.created_at,
+            created_at=request.created_at.astimezone(request.office.tz),
         )
 
 
@@ -199,12 +204,13 @@ class ConsultationOut(Schema):
 
     @staticmethod
     def from_model(c: Consultation) -> "ConsultationOut":
+        tz = c.office.tz
         return ConsultationOut(
             id=c.pk,
             status=c.status,
             office=c.office.code,
-            start=c.start,
-            end=c.end,
+            start=c.start.astimezone(tz),
+            end=c.end.astimezone(tz),
             duration_minutes=c.duration_minutes,
             counselor=c.counselor.username,
             job_seeker_number=c.seeker.number,
@@ -219,10 +225,10 @@ class ConsultationOut(Schema):
             cancel_channel=c.cancel_channel,
             cancel_reason=c.cancel_reason,
             stop_reason_code=c.stop_reason_code,
-            actual_start=c.actual_start,
-            actual_end=c.actual_end,
-            seeker_joined_at=c.seeker_joined_at,
-            contact_recorded_at=c.contact_recorded_at,
+            actual_start=_local(c.actual_start, tz),
+            actual_end=_local(c.actual_end, tz),
+            seeker_joined_at=_local(c.seeker_joined_at, tz),
+            contact_recorded_at=_local(c.contact_recorded_at, tz),
         )
 
 

@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from madoguchi.api import permissions
-from madoguchi.api.auth import rate_limit, require_staff, staff_from_request
+from madoguchi.api.auth import StaffBearer, rate_limit, staff_from_request
 from madoguchi.api.problems import booking_error_response, problem_response
 from madoguchi.api.schemas import (
     Availability,
@@ -57,6 +57,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url=None,
+    auth=StaffBearer(),
 )
 
 ERRORS = {
@@ -97,6 +98,13 @@ def _http_error(request: HttpRequest, error: HttpError) -> JsonResponse:
     return problem_response(code, str(error))
 
 
+def _staff(request: HttpRequest) -> Staff:
+    """The caller, authenticated by `StaffBearer` before the endpoint runs."""
+    staff = request.auth  # type: ignore[attr-defined]
+    assert isinstance(staff, Staff)
+    return staff
+
+
 def _page(qs, limit: int, offset: int) -> tuple[int, list]:
     limit = max(1, min(limit, MAX_PAGE))
     return qs.count(), list(qs[max(offset, 0) : max(offset, 0) + limit])
@@ -121,7 +129,7 @@ def _seeker_get(staff: Staff, number: str) -> Seeker:
 
 @seekers.get("", response={200: SeekerPage, **ERRORS})
 def seekers_list(request: HttpRequest, q: str = "", limit: int = 50, offset: int = 0):
-    staff = require_staff(request)
+    staff = _staff(request)
     permissions.require_role(staff, permissions.CASEWORK)
     qs = Seeker.objects.of_office(staff.office).select_related("counselor__user").search(q)
     if staff.role == Staff.Role.COUNSELOR:
@@ -132,7 +140,7 @@ def seekers_list(request: HttpRequest, q: str = "", limit: int = 50, offset: int
 
 @seekers.post("", response={201: SeekerOut, **ERRORS})
 def seekers_create(request: HttpRequest, body: SeekerIn):
-    staff = require_staff(request)
+    staff = _staff(request)
     permissions.require_role(staff, permissions.OFFICE_WIDE)
     seeker = seeker_services.seeker_create(
         office=staff.office,
@@ -152,12 +160,16 @@ def seekers_create(request: HttpRequest, body: SeekerIn):
 
 @seekers.get("/{number}", response={200: SeekerOut, **ERRORS})
 def seekers_get(request: HttpRequest, number: str):
-    return SeekerOut.from_model(_seeker_get(require_staff(request), number))
+    """One seeker's personal data; every view is audited (R21)."""
+    staff = _staff(request)
+    seeker = _seeker_get(staff, number)
+    seeker_services.seeker_view_record(seeker=seeker, actor=staff)
+    return SeekerOut.from_model(seeker)
 
 
 @seekers.post("/{number}/restrict", response={200: SeekerOut, **ERRORS})
 def seekers_restrict(request: HttpRequest, number: str, body: ReasonIn):
-    staff = require_staff(request)
+    staff = _staff(request)
     seeker = _seeker_get(staff, number)
     permissions.require_role(staff, permissions.MANAGERS)
     seeker = seeker_services.seeker_restrict(seeker=seeker, reason=body.reason, actor=staff)
@@ -166,7 +178,7 @@ def seekers_restrict(request: HttpRequest, number: str, body: ReasonIn):
 
 @seekers.post("/{number}/lift-restriction", response={200: SeekerOut, **ERRORS})
 def seekers_lift_restriction(request: HttpRequest, number: str, body: ReasonIn | None = None):
-    staff = require_staff(request)
+    staff = _staff(request)
     seeker = _seeker_get(staff, number)
     permissions.require_role(staff, permissions.MANAGERS)
     seeker = seeker_services.seeker_lift_restriction(
@@ -195,7 +207,7 @@ def _request_get(staff: Staff, request_id: int) -> Request:
 @requests.post("", response={201: RequestOut, **ERRORS})
 def requests_create(request: HttpRequest, body: RequestIn):
     """A request taken by staff: by phone, at the counter, or during a consultation (R11)."""
-    staff = require_staff(request)
+    staff = _staff(request)
     permissions.require_role(staff, permissions.CASEWORK)
     number = normalize_job_seeker_number(body.job_seeker_number)
     seeker = Seeker.objects.filter(office=staff.office, number=number).first()
@@ -218,7 +230,7 @@ def requests_create(request: HttpRequest, body: RequestIn):
 
 @requests.get("", response={200: RequestPage, **ERRORS})
 def requests_list(request: HttpRequest, status: str = "", limit: int = 50, offset: int = 0):
-    staff = require_staff(request)
+    staff = _staff(request)
     permissions.require_role(staff, permissions.CASEWORK)
     qs = booking_selectors.requests_list(office=staff.office, status=status or None)
     qs = qs.select_related("office", "terms_version", "consultation")
@@ -230,13 +242,13 @@ def requests_list(request: HttpRequest, status: str = "", limit: int = 50, offse
 
 @requests.get("/{int:request_id}", response={200: RequestOut, **ERRORS})
 def requests_get(request: HttpRequest, request_id: int):
-    return RequestOut.from_model(_request_get(require_staff(request), request_id))
+    return RequestOut.from_model(_request_get(_staff(request), request_id))
 
 
 @requests.post("/{int:request_id}/schedule", response={201: ConsultationOut, **ERRORS})
 def requests_schedule(request: HttpRequest, request_id: int, body: ScheduleIn):
     """R9: pick a time and a counselor; the meeting is created and the seeker told."""
-    staff = require_staff(request)
+    staff = _staff(request)
     found = _request_get(staff, request_id)
     if staff.role == Staff.Role.COUNSELOR and body.counselor not in (None, staff.username):
         raise BookingError("forbidden", _("Counselors book consultations for themselves."))
@@ -253,7 +265,7 @@ def requests_schedule(request: HttpRequest, request_id: int, body: ScheduleIn):
 
 @requests.post("/{int:request_id}/decline", response={200: RequestOut, **ERRORS})
 def requests_decline(request: HttpRequest, request_id: int, body: DeclineIn):
-    staff = require_staff(request)
+    staff = _staff(request)
     found = _request_get(staff, request_id)
     permissions.require_role(staff, permissions.OFFICE_WIDE)
     booking_services.request_decline(request_id=found.pk, reason=body.reason, actor=staff)
@@ -287,7 +299,7 @@ def consultations_list(
     limit: int = 100,
     offset: int = 0,
 ):
-    staff = require_staff(request)
+    staff = _staff(request)
     permissions.require_role(staff, permissions.CASEWORK)
     chosen = seeker_services.counselor_resolve(office=staff.office, username=counselor or None)
     if staff.role == Staff.Role.COUNSELOR:
@@ -307,11 +319,11 @@ def consultations_list(
 
 @consultations.get("/{int:consultation_id}", response={200: ConsultationOut, **ERRORS})
 def consultations_get(request: HttpRequest, consultation_id: int):
-    return ConsultationOut.from_model(_consultation_get(require_staff(request), consultation_id))
+    return ConsultationOut.from_model(_consultation_get(_staff(request), consultation_id))
 
 
 def _act(request: HttpRequest, consultation_id: int, service, **kwargs) -> ConsultationOut:
-    staff = require_staff(request)
+    staff = _staff(request)
     found = _consultation_get(staff, consultation_id)
     service(consultation_id=found.pk, actor=staff, **kwargs)
     return ConsultationOut.from_model(_consultation_get(staff, consultation_id))
@@ -331,7 +343,7 @@ def consultations_cancel(request: HttpRequest, consultation_id: int, body: Cance
 
 @consultations.post("/{int:consultation_id}/reschedule", response={200: ConsultationOut, **ERRORS})
 def consultations_reschedule(request: HttpRequest, consultation_id: int, body: ScheduleIn):
-    staff = require_staff(request)
+    staff = _staff(request)
     if staff.role == Staff.Role.COUNSELOR and body.counselor not in (None, staff.username):
         raise BookingError("forbidden", _("Counselors book consultations for themselves."))
     return _act(
@@ -357,23 +369,21 @@ def consultations_complete(request: HttpRequest, consultation_id: int):
 
 @consultations.post("/{int:consultation_id}/stop", response={200: ConsultationOut, **ERRORS})
 def consultations_stop(request: HttpRequest, consultation_id: int, body: StopIn):
-    """R15: stop for threats, abuse or a non-job purpose; optionally refuse further use."""
-    staff = require_staff(request)
-    result = _act(
+    """R15: stop for threats, abuse or a non-job purpose.
+
+    `restrict_seeker` also refuses further use (R3); like every restriction, only a
+    manager may do that.
+    """
+    if body.restrict_seeker:
+        permissions.require_role(_staff(request), permissions.MANAGERS)
+    return _act(
         request,
         consultation_id,
         booking_services.consultation_stop,
         reason_code=body.reason_code,
         note=body.note,
+        restrict_seeker=body.restrict_seeker,
     )
-    if body.restrict_seeker:
-        seeker = Seeker.objects.get(number=result.job_seeker_number)
-        seeker_services.seeker_restrict(
-            seeker=seeker,
-            reason=str(Consultation.StopReason(body.reason_code).label),
-            actor=staff,
-        )
-    return result
 
 
 @consultations.post("/{int:consultation_id}/no-show", response={200: ConsultationOut, **ERRORS})
@@ -395,10 +405,11 @@ blocked = Router(tags=["blocked time"])
 @blocked.post("", response={201: BlockedTimeOut, **ERRORS})
 def blocked_times_create(request: HttpRequest, body: BlockedTimeIn):
     """Counselors block their own time; coordinators and managers anyone's in the office."""
-    staff = require_staff(request)
+    staff = _staff(request)
     permissions.require_role(staff, permissions.CASEWORK)
     counselor = seeker_services.counselor_resolve(office=staff.office, username=body.counselor)
-    assert counselor is not None
+    if counselor is None:
+        raise BookingError("invalid_input", _("Name the counselor."), field="counselor")
     if staff.role == Staff.Role.COUNSELOR and counselor != staff:
         raise BookingError("forbidden", _("Counselors block their own time."))
     block = booking_services.blocked_time_create(
@@ -418,7 +429,7 @@ def blocked_times_create(request: HttpRequest, body: BlockedTimeIn):
 
 @blocked.delete("/{int:block_id}", response={204: None, **ERRORS})
 def blocked_times_delete(request: HttpRequest, block_id: int):
-    staff = require_staff(request)
+    staff = _staff(request)
     permissions.require_role(staff, permissions.CASEWORK)
     block = BlockedTime.objects.select_related("counselor").filter(pk=block_id).first()
     if block is None or block.counselor.office_id != staff.office_id:
@@ -434,7 +445,7 @@ def blocked_times_delete(request: HttpRequest, block_id: int):
 public = Router(tags=["public"])
 
 
-@public.get("/offices/{office}/availability", response={200: Availability, **ERRORS})
+@public.get("/offices/{office}/availability", response={200: Availability, **ERRORS}, auth=None)
 def offices_availability(
     request: HttpRequest,
     office: str,
@@ -467,7 +478,7 @@ def offices_availability(
     return {"office": found.code, "duration_minutes": duration, "slots": shown}
 
 
-@public.get("/terms/current", response={200: TermsOut, **ERRORS})
+@public.get("/terms/current", response={200: TermsOut, **ERRORS}, auth=None)
 def terms_current(request: HttpRequest, office: str = Query("", description="Office code")):
     """R4: the terms in force; an office's own version with `?office=CODE`."""
     rate_limit(request, "public", settings.MADOGUCHI_PUBLIC_RATE_PER_MINUTE)
@@ -502,3 +513,8 @@ def ready(request: HttpRequest) -> JsonResponse:
     except Exception as error:  # any database failure means not ready
         return JsonResponse({"status": "unavailable", "database": type(error).__name__}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Any other path under /api/v1/ answers problem+json too, never an HTML page."""
+    return problem_response("not_found", _("There is no such API path."))

@@ -29,7 +29,7 @@ from madoguchi.offices.models import Office, Staff
 from madoguchi.records.audit import audit_record
 from madoguchi.seekers.models import Seeker
 from madoguchi.seekers.numbers import normalize_job_seeker_number
-from madoguchi.seekers.services import counselor_resolve, seeker_flag_for_review
+from madoguchi.seekers.services import counselor_resolve, seeker_flag_for_review, seeker_restrict
 from madoguchi.terms.selectors import terms_in_force
 from madoguchi.terms.services import consent_record
 
@@ -72,6 +72,8 @@ def request_create(
             Seeker.objects.filter(office=office, number=number).first(),
             _office_today(office, now),
         )
+        for start, _minutes in preferences:
+            rules.check_seeker_can_book(seeker, start.astimezone(office.tz).date())
         version = terms_in_force(office=office, at=now)
         status = (
             Request.Status.PENDING_VERIFICATION
@@ -148,8 +150,8 @@ def request_decline(*, request_id: int, reason: str, actor: Staff) -> Request:
 
 def _request_lock(request_id: int) -> Request:
     request = (
-        Request.objects.select_for_update()
-        .select_related("office", "seeker")
+        Request.objects.select_for_update(of=("self",))
+        .select_related("office", "seeker__counselor__user")
         .filter(pk=request_id)
         .first()
     )
@@ -165,10 +167,15 @@ def _counselor_for(*, office: Office, username: str | None, seeker: Seeker) -> S
     counselor = counselor_resolve(office=office, username=username)
     if counselor is None:
         counselor = seeker.counselor
-    if counselor is None or counselor.office_id != office.pk or not counselor.is_counselor:
+    if (
+        counselor is None
+        or counselor.office_id != office.pk
+        or not counselor.is_counselor
+        or not counselor.user.is_active
+    ):
         raise BookingError(
             "invalid_input",
-            _("This job seeker has no counselor; choose one."),
+            _("This job seeker has no available counselor; choose one."),
             field="counselor",
         )
     return counselor
@@ -248,6 +255,7 @@ def consultation_schedule(
             office.calendar(), start, duration_minutes, now, override_reason
         )
         rules.check_seeker_can_book(seeker, _office_today(office, now))
+        rules.check_seeker_can_book(seeker, start.astimezone(office.tz).date())
         chosen = _counselor_for(office=office, username=counselor, seeker=seeker)
         consultation = Consultation.objects.create(
             office=office,
@@ -351,7 +359,7 @@ def consultation_reschedule(
 
 def _consultation_lock(consultation_id: int) -> Consultation:
     consultation = (
-        Consultation.objects.select_for_update()
+        Consultation.objects.select_for_update(of=("self",))
         .select_related("office", "seeker", "counselor__user")
         .filter(pk=consultation_id)
         .first()
@@ -452,9 +460,18 @@ def consultation_complete(*, consultation_id: int, actor: Staff) -> Consultation
 
 
 def consultation_stop(
-    *, consultation_id: int, reason_code: str, note: str = "", actor: Staff
+    *,
+    consultation_id: int,
+    reason_code: str,
+    note: str = "",
+    restrict_seeker: bool = False,
+    actor: Staff,
 ) -> Consultation:
-    """R15: stop a consultation for threats, abuse or a non-job purpose."""
+    """R15: stop a consultation for threats, abuse or a non-job purpose.
+
+    With `restrict_seeker` the seeker is also refused further use, in the same
+    transaction (the caller checks that the actor may restrict).
+    """
     if reason_code not in Consultation.StopReason.values:
         raise BookingError(
             "invalid_input",
@@ -464,7 +481,7 @@ def consultation_stop(
         )
     with transaction.atomic():
         consultation = _consultation_lock(consultation_id)
-        return _consultation_transition(
+        _consultation_transition(
             consultation,
             Consultation.Status.STOPPED,
             actor=actor,
@@ -473,6 +490,13 @@ def consultation_stop(
             stop_note=note.strip(),
             actual_end=timezone.now(),
         )
+        if restrict_seeker:
+            seeker_restrict(
+                seeker=consultation.seeker,
+                reason=str(Consultation.StopReason(reason_code).label),
+                actor=actor,
+            )
+    return consultation
 
 
 def consultation_record_contact(*, consultation_id: int, actor: Staff) -> Consultation:

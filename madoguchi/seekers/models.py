@@ -5,12 +5,15 @@ origin, domicile of origin, union membership or anything like them.
 """
 
 import datetime as dt
+import unicodedata
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from madoguchi.errors import BookingError
 from madoguchi.offices.models import Office, Staff
+from madoguchi.seekers.numbers import normalize_job_seeker_number
 
 
 class SeekerQuerySet(models.QuerySet["Seeker"]):
@@ -21,11 +24,16 @@ class SeekerQuerySet(models.QuerySet["Seeker"]):
         return self.filter(counselor=counselor)
 
     def search(self, text: str) -> "SeekerQuerySet":
-        text = text.strip()
+        """By number (any accepted spelling, or a part of it), name or kana."""
+        text = unicodedata.normalize("NFKC", text).strip()
         if not text:
             return self
+        try:
+            number = normalize_job_seeker_number(text)
+        except BookingError:
+            number = text
         return self.filter(
-            models.Q(number__contains=text)
+            models.Q(number__contains=number)
             | models.Q(name__icontains=text)
             | models.Q(name_kana__icontains=text)
         )

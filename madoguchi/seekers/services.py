@@ -49,6 +49,9 @@ def counselor_resolve(*, office: Office, username: str | None) -> Staff | None:
 
 
 def _seeker_build(*, office: Office, number: str, counselor: Staff | None, **fields) -> Seeker:
+    fields = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+    if not fields.get("name"):
+        raise ValidationError({"name": _("Give the seeker's name.")})
     seeker = Seeker(
         office=office, number=normalize_job_seeker_number(number), counselor=counselor, **fields
     )
@@ -133,6 +136,11 @@ def seeker_flag_for_review(*, seeker: Seeker, no_shows: int, actor: Staff | None
         actor=actor,
         action="seeker.flagged_for_review",
     )
+
+
+def seeker_view_record(*, seeker: Seeker, actor: Staff) -> None:
+    """R21: a staff member saw this seeker's personal data."""
+    audit_record(actor=actor, action="seeker.viewed", obj=seeker)
 
 
 @dataclass
