@@ -337,13 +337,82 @@ def test_availability_unknown_office_answers_404(world):
 
 
 def test_availability_query_count_does_not_grow_with_range(world):
-    public_get(**WED)
     with CaptureQueriesContext(connection) as one_day:
         public_get(**WED)
+    cache.clear()
     with CaptureQueriesContext(connection) as two_months:
         public_get(date_from="2026-12-02", date_to="2027-01-31")
 
-    assert len(two_months) == len(one_day)
+    # office, closures, counselors, consultations, blocked times
+    assert len(one_day) == len(two_months) == 5
+
+
+def test_availability_cached_answer_costs_one_query(world):
+    first = public_get(**WED)
+    with CaptureQueriesContext(connection) as cached:
+        second = public_get(**WED)
+
+    assert len(cached) == 1
+    assert second.json() == first.json()
+
+
+@pytest.mark.parametrize("change", ["book", "cancel", "block"])
+def test_availability_cache_never_outlives_a_booking_change(world, change):
+    booked = book(world, local(2026, 12, 2, 10)) if change == "cancel" else None
+    before = free_by_start(public_get(**WED).json())
+
+    if change == "book":
+        book(world, local(2026, 12, 2, 10))
+    elif change == "cancel":
+        assert booked is not None
+        booking_services.consultation_cancel(
+            consultation_id=booked.pk, channel="phone", reason="体調不良", actor=world.coordinator
+        )
+    else:
+        booking_services.blocked_time_create(
+            counselor=world.counselor,
+            start=local(2026, 12, 2, 10),
+            end=local(2026, 12, 2, 11),
+            actor=world.counselor,
+        )
+    after = free_by_start(public_get(**WED).json())
+
+    expected = before["10:00"] + (1 if change == "cancel" else -1)
+    assert after["10:00"] == expected
+
+
+def test_availability_multi_day_blocked_time_removes_every_start(world, api_as):
+    booking_services.blocked_time_create(
+        counselor=world.counselor,
+        start=local(2026, 12, 2, 11, 50),
+        end=local(2026, 12, 3, 13, 10),
+        actor=world.counselor,
+    )
+    body = (
+        api_as(world.coordinator)
+        .get(URL, date_from="2026-12-02", date_to="2026-12-03", duration=60)
+        .json()
+    )
+
+    sato = {s["start"] for s in body["slots"] if "sato" in s["counselors"]}
+    assert sato == {
+        "2026-12-02T09:00:00+09:00",
+        "2026-12-02T09:15:00+09:00",
+        "2026-12-02T09:30:00+09:00",
+        "2026-12-02T09:45:00+09:00",
+        "2026-12-02T10:00:00+09:00",
+        "2026-12-02T10:15:00+09:00",
+        "2026-12-02T10:30:00+09:00",
+        "2026-12-02T10:45:00+09:00",
+        "2026-12-03T13:15:00+09:00",
+        "2026-12-03T13:30:00+09:00",
+        "2026-12-03T13:45:00+09:00",
+        "2026-12-03T14:00:00+09:00",
+        "2026-12-03T14:15:00+09:00",
+        "2026-12-03T14:30:00+09:00",
+        "2026-12-03T14:45:00+09:00",
+        "2026-12-03T15:00:00+09:00",
+    }
 
 
 def test_availability_public_rate_limit_answers_429(world, settings):

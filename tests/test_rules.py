@@ -87,7 +87,9 @@ def test_check_declarations_rejects_missing_one(name):
 
     assert caught.value.code == "declaration_missing"
     assert caught.value.field == "declarations"
-    assert caught.value.detail == f"Please confirm: {DECLARATION_LABELS[name]}."
+    with translation.override("en"):
+        expected = f"Please confirm: {DECLARATION_LABELS[name]}."
+    assert caught.value.detail == expected
 
 
 @pytest.mark.parametrize(
@@ -122,10 +124,9 @@ def test_check_declarations_rejects_empty():
         rules.check_declarations({})
 
     assert caught.value.code == "declaration_missing"
-    assert (
-        caught.value.detail
-        == "Please confirm: " + ", ".join(str(label) for label in DECLARATION_LABELS.values()) + "."
-    )
+    with translation.override("en"):
+        labels = ", ".join(str(label) for label in DECLARATION_LABELS.values())
+    assert caught.value.detail == f"Please confirm: {labels}."
 
 
 # --- check_preferences and check_slot (R6–R8) --------------------------------------

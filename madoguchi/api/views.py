@@ -5,10 +5,13 @@ OpenAPI at /api/v1/openapi.json. Errors are problem+json with the stable codes o
 """
 
 import datetime as dt
+import json
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Router, Status
 from ninja.errors import HttpError
@@ -27,7 +30,6 @@ from madoguchi.api.schemas import (
     ConsultationPage,
     DeclineIn,
     Problem,
-    PublicSlot,
     ReasonIn,
     RequestIn,
     RequestOut,
@@ -36,7 +38,6 @@ from madoguchi.api.schemas import (
     SeekerIn,
     SeekerOut,
     SeekerPage,
-    StaffSlot,
     StopIn,
     TermsOut,
 )
@@ -453,29 +454,62 @@ def offices_availability(
     date_to: dt.date,
     duration: int = 60,
 ):
-    """Free start times. Anonymous callers get counts only; the office's staff, names."""
+    """Free start times. Anonymous callers get counts only; the office's staff, names.
+
+    The answer is cached under the office's calendar version, which every booking
+    change bumps in its own transaction, so a cached answer is never older than the
+    last booking; the short timeout only bounds staleness after office settings edits.
+    """
     staff = staff_from_request(request)
     if staff is None:
         rate_limit(request, "public", settings.MADOGUCHI_PUBLIC_RATE_PER_MINUTE)
     found = Office.objects.filter(code=office).first()
     if found is None:
         raise BookingError("not_found")
-    slots = booking_selectors.availability(
-        office=found, date_from=date_from, date_to=date_to, duration_minutes=duration
+    names = staff is not None and staff.office_id == found.pk and staff.role != Staff.Role.AUDITOR
+    key = ":".join(
+        str(part)
+        for part in (
+            "availability",
+            found.pk,
+            found.calendar_version,
+            timezone.localdate(),
+            date_from,
+            date_to,
+            duration,
+            "staff" if names else "public",
+        )
     )
-    if staff is not None and staff.office_id == found.pk and staff.role != Staff.Role.AUDITOR:
-        shown: list = [
-            StaffSlot(
-                start=s.start,
-                end=s.end,
-                free=len(s.counselors),
-                counselors=[c.username for c in s.counselors],
-            )
-            for s in slots
-        ]
-    else:
-        shown = [PublicSlot(start=s.start, end=s.end, free=len(s.counselors)) for s in slots]
-    return {"office": found.code, "duration_minutes": duration, "slots": shown}
+    body = cache.get(key)
+    if body is None:
+        slots = booking_selectors.availability(
+            office=found, date_from=date_from, date_to=date_to, duration_minutes=duration
+        )
+        body = json.dumps(
+            {
+                "office": found.code,
+                "duration_minutes": duration,
+                "slots": [_slot_json(slot, names) for slot in slots],
+            },
+            ensure_ascii=False,
+        ).encode()
+        cache.set(key, body, timeout=AVAILABILITY_CACHE_SECONDS)
+    return HttpResponse(body, content_type="application/json")
+
+
+AVAILABILITY_CACHE_SECONDS = 300
+
+
+def _slot_json(slot: booking_selectors.Slot, names: bool) -> dict:
+    """A slot as `PublicSlot` or `StaffSlot` (built by hand: this answer is hot)."""
+    shown: dict = {
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "free": len(slot.counselors),
+    }
+    if names:
+        shown["counselors"] = [c.username for c in slot.counselors]
+    return shown
 
 
 @public.get("/terms/current", response={200: TermsOut, **ERRORS}, auth=None)

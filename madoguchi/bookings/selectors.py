@@ -1,12 +1,13 @@
 """Reading bookings: free times and the calendar."""
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from madoguchi.bookings.models import Consultation, ConsultationQuerySet, Occupancy, Request
+from madoguchi.bookings.models import BlockedTime, Consultation, ConsultationQuerySet, Request
 from madoguchi.errors import BookingError
 from madoguchi.offices import calendar
 from madoguchi.offices.models import Office, Staff
@@ -42,7 +43,10 @@ def availability(
 ) -> list[Slot]:
     """Free start times from the first bookable day (R8), with the counselors free then.
 
-    Two queries whatever the range: the counselors, and the claimed cells in the range.
+    Three queries whatever the range: the counselors, and the consultations and blocked
+    times that hold their time (the same time the occupancy grid holds). Each
+    counselor-day becomes a bitmask of taken grid cells, so a start is free for a
+    counselor when its cells' mask does not meet theirs.
     """
     cal = office.calendar()
     calendar.check_duration(cal, duration_minutes)
@@ -55,20 +59,52 @@ def availability(
     )
     range_start = dt.datetime.combine(first_day, dt.time.min, tzinfo=cal.tz)
     range_end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=cal.tz)
-    taken = set(
-        Occupancy.objects.filter(
-            counselor__in=counselors, cell__gte=range_start, cell__lt=range_end
-        ).values_list("counselor_id", "cell")
-    )
+    taken: dict[tuple[int, dt.date], int] = defaultdict(int)
+    for model in (Consultation.objects.holding_time(), BlockedTime.objects):
+        rows = model.filter(
+            counselor__in=counselors, start__lt=range_end, end__gt=range_start
+        ).values_list("counselor_id", "start", "end")
+        for counselor_id, start, end in rows:
+            _mark_taken(taken, counselor_id, start, end, cal.tz)
+    cells = duration_minutes // calendar.GRID_MINUTES
     length = dt.timedelta(minutes=duration_minutes)
     slots = []
     for day in calendar.office_days(cal, first_day, date_to):
+        masks = [(c, taken.get((c.pk, day), 0)) for c in counselors]
         for start in calendar.window_starts(cal, day, duration_minutes):
-            cells = calendar.grid_cells(start, start + length)
-            free = tuple(c for c in counselors if not any((c.pk, cell) in taken for cell in cells))
+            wanted = ((1 << cells) - 1) << _cell_index(start)
+            free = tuple(c for c, mask in masks if not mask & wanted)
             if free:
                 slots.append(Slot(start, start + length, free))
     return slots
+
+
+def _cell_index(moment: dt.datetime) -> int:
+    """The grid cell of a local wall-clock time, counted from local midnight."""
+    return (moment.hour * 60 + moment.minute) // calendar.GRID_MINUTES
+
+
+def _mark_taken(
+    taken: dict[tuple[int, dt.date], int],
+    counselor_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: dt.tzinfo,
+) -> None:
+    """Set the cells [start, end) covers in each local day's mask (partial cells count)."""
+    cursor, end = start.astimezone(tz), end.astimezone(tz)
+    while cursor < end:
+        day = cursor.date()
+        midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        day_end = min(end, midnight)
+        first = _cell_index(cursor)
+        last = (
+            calendar.CELLS_PER_DAY
+            if day_end == midnight
+            else -(-(day_end.hour * 60 + day_end.minute) // calendar.GRID_MINUTES)
+        )
+        taken[(counselor_id, day)] |= ((1 << (last - first)) - 1) << first
+        cursor = day_end
 
 
 def consultations_list(

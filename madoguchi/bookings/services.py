@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,15 @@ from madoguchi.terms.services import consent_record
 
 def _office_today(office: Office, now: dt.datetime) -> dt.date:
     return now.astimezone(office.tz).date()
+
+
+def _calendar_changed(office_id: int) -> None:
+    """Bump the office's calendar version in the same transaction as the change.
+
+    Cached availability is keyed on it, so no cache can outlive a booking change. On
+    PostgreSQL this row lock also orders an office's booking writes; it is taken last.
+    """
+    Office.objects.filter(pk=office_id).update(calendar_version=F("calendar_version") + 1)
 
 
 # Requests ---------------------------------------------------------------------------
@@ -208,6 +218,7 @@ def _claim_time(consultation: Consultation) -> None:
         seeker_clash = Occupancy.objects.filter(seeker=consultation.seeker, cell__in=cells)
         code = "seeker_busy" if seeker_clash.exists() else "slot_taken"
         raise BookingError(code) from error
+    _calendar_changed(consultation.office_id)
 
 
 def _check_counselor_free(counselor: Staff, cells: list[dt.datetime]) -> None:
@@ -401,6 +412,7 @@ def _consultation_transition(
         setattr(consultation, key, value)
     if to not in Consultation.HOLDING_TIME:
         Occupancy.objects.filter(consultation=consultation).delete()
+        _calendar_changed(consultation.office_id)
     audit_record(
         actor=actor,
         action=f"consultation.{to}",
@@ -578,6 +590,7 @@ def blocked_time_create(
                 )
         except IntegrityError as error:
             raise BookingError("slot_taken") from error
+        _calendar_changed(counselor.office_id)
         audit_record(
             actor=actor,
             action="blocked_time.created",
@@ -601,3 +614,4 @@ def blocked_time_delete(*, block_id: int, actor: Staff) -> None:
             details={"start": block.start.isoformat(), "end": block.end.isoformat()},
         )
         block.delete()
+        _calendar_changed(block.counselor.office_id)

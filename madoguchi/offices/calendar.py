@@ -18,6 +18,7 @@ from madoguchi.errors import BookingError
 # Every start and length lies on this grid; it is also the size of an occupancy cell,
 # the unit in which the database refuses double bookings (see bookings.models.Occupancy).
 GRID_MINUTES = 5
+CELLS_PER_DAY = 24 * 60 // GRID_MINUTES
 MIN_DURATION = 30
 MAX_DURATION = 60
 

@@ -86,6 +86,14 @@ class Office(models.Model):
     self_cancel_enabled = models.BooleanField(_("seekers may cancel online"), default=False)
     retention_days = models.PositiveIntegerField(_("usage record retention (days)"), default=365)
     zoom_user = models.CharField(_("office Zoom user"), max_length=200, blank=True)
+    calendar_version = models.PositiveBigIntegerField(
+        _("calendar version"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "Goes up whenever a booking or blocked time changes; keys cached availability."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from madoguchi.offices.models import Office, Staff
@@ -50,6 +51,8 @@ def staff_create(
     staff = Staff.objects.create(
         user=user, office=office, role=role, zoom_user=zoom_user, display_name=display_name
     )
+    if role == Staff.Role.COUNSELOR:  # a new counselor changes the office's free times
+        Office.objects.filter(pk=office.pk).update(calendar_version=F("calendar_version") + 1)
     audit_record(
         actor=actor, action="staff.created", obj=staff, office=office, details={"role": role}
     )
