@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,15 +36,6 @@ from madoguchi.terms.services import consent_record
 
 def _office_today(office: Office, now: dt.datetime) -> dt.date:
     return now.astimezone(office.tz).date()
-
-
-def _calendar_changed(office_id: int) -> None:
-    """Bump the office's calendar version in the same transaction as the change.
-
-    Cached availability is keyed on it, so no cache can outlive a booking change. On
-    PostgreSQL this row lock also orders an office's booking writes; it is taken last.
-    """
-    Office.objects.filter(pk=office_id).update(calendar_version=F("calendar_version") + 1)
 
 
 # Requests ---------------------------------------------------------------------------
@@ -118,31 +108,58 @@ def request_create(
     return request
 
 
-def _request_transition(
-    request: Request, to: str, *, actor: Staff | None, details: dict | None = None, **fields
+def _transition(
+    obj: Request | Consultation,
+    to: str,
+    *,
+    actor: Staff | None,
+    illegal: str,
+    raced: str,
+    details: dict | None = None,
+    **fields: Any,
 ) -> None:
-    """The one door for a request's status: legal move, compare-and-set, audit."""
-    if to not in Request.TRANSITIONS.get(request.status, frozenset()):
+    """The one door for a request's or a consultation's status (SPEC §4).
+
+    Checks the move is legal in the model's TRANSITIONS, saves by compare-and-set on
+    the old status (so a worker and a person acting at once cannot both win), and
+    writes the audit entry. `illegal` (with %(status)s and %(to)s) and `raced` are the
+    messages for the two refusals. Runs in the caller's transaction.
+    """
+    model = type(obj)
+    if to not in model.TRANSITIONS.get(obj.status, frozenset()):
         raise BookingError(
             "invalid_transition",
-            _("A request that is %(status)s cannot be %(to)s.")
-            % {"status": request.get_status_display(), "to": Request.Status(to).label},
+            illegal % {"status": obj.get_status_display(), "to": model.Status(to).label},
         )
     now = timezone.now()
-    changed = Request.objects.filter(pk=request.pk, status=request.status).update(
+    changed = model.objects.filter(pk=obj.pk, status=obj.status).update(
         status=to, status_changed_at=now, **fields
     )
     if changed != 1:
-        raise BookingError("invalid_transition", _("The request was changed by someone else."))
-    previous = request.status
-    request.status, request.status_changed_at = to, now
+        raise BookingError("invalid_transition", raced)
+    previous = obj.status
+    obj.status, obj.status_changed_at = to, now
     for key, value in fields.items():
-        setattr(request, key, value)
+        setattr(obj, key, value)
     audit_record(
         actor=actor,
-        action=f"request.{to}",
-        obj=request,
+        action=f"{model._meta.model_name}.{to}",
+        obj=obj,
         details={"from": previous, **(details or {})},
+    )
+
+
+def _request_transition(
+    request: Request, to: str, *, actor: Staff | None, details: dict | None = None, **fields
+) -> None:
+    _transition(
+        request,
+        to,
+        actor=actor,
+        illegal=_("A request that is %(status)s cannot be %(to)s."),
+        raced=_("The request was changed by someone else."),
+        details=details,
+        **fields,
     )
 
 
@@ -210,15 +227,25 @@ def _claim_time(consultation: Consultation) -> None:
         )
         for cell in cells
     ]
+    _insert_claims(rows, office_id=consultation.office_id, seeker=consultation.seeker)
+
+
+def _insert_claims(rows: list[Occupancy], *, office_id: int, seeker: Seeker | None = None) -> None:
+    """Insert occupancy claims; the unique constraints refuse a cell already held.
+
+    A refusal here means a concurrent booking committed between the friendly checks
+    and this insert. The savepoint keeps the caller's transaction usable.
+    """
     try:
         with transaction.atomic():
             Occupancy.objects.bulk_create(rows)
     except IntegrityError as error:
-        # A concurrent booking committed between our check and our insert.
-        seeker_clash = Occupancy.objects.filter(seeker=consultation.seeker, cell__in=cells)
-        code = "seeker_busy" if seeker_clash.exists() else "slot_taken"
-        raise BookingError(code) from error
-    _calendar_changed(consultation.office_id)
+        cells = [row.cell for row in rows]
+        seeker_clash = (
+            seeker is not None and Occupancy.objects.filter(seeker=seeker, cell__in=cells).exists()
+        )
+        raise BookingError("seeker_busy" if seeker_clash else "slot_taken") from error
+    Office.calendar_changed(office_id)
 
 
 def _check_counselor_free(counselor: Staff, cells: list[dt.datetime]) -> None:
@@ -388,37 +415,19 @@ def _consultation_transition(
     details: dict | None = None,
     **fields: Any,
 ) -> Consultation:
-    """The one door for a consultation's status (SPEC §4).
-
-    Checks the move is legal, saves by compare-and-set on the old status (so a worker
-    and a person acting at once cannot both win), frees the time when the consultation
-    no longer holds it, and writes the audit entry. Runs in the caller's transaction.
-    """
-    if to not in Consultation.TRANSITIONS.get(consultation.status, frozenset()):
-        raise BookingError(
-            "invalid_transition",
-            _("A consultation that is %(status)s cannot become %(to)s.")
-            % {"status": consultation.get_status_display(), "to": Consultation.Status(to).label},
-        )
-    now = timezone.now()
-    changed = Consultation.objects.filter(pk=consultation.pk, status=consultation.status).update(
-        status=to, status_changed_at=now, **fields
+    """`_transition` for a consultation; also frees its time when it no longer holds it."""
+    _transition(
+        consultation,
+        to,
+        actor=actor,
+        illegal=_("A consultation that is %(status)s cannot become %(to)s."),
+        raced=_("The consultation was changed by someone else."),
+        details=details,
+        **fields,
     )
-    if changed != 1:
-        raise BookingError("invalid_transition", _("The consultation was changed by someone else."))
-    previous = consultation.status
-    consultation.status, consultation.status_changed_at = to, now
-    for key, value in fields.items():
-        setattr(consultation, key, value)
     if to not in Consultation.HOLDING_TIME:
         Occupancy.objects.filter(consultation=consultation).delete()
-        _calendar_changed(consultation.office_id)
-    audit_record(
-        actor=actor,
-        action=f"consultation.{to}",
-        obj=consultation,
-        details={"from": previous, **(details or {})},
-    )
+        Office.calendar_changed(consultation.office_id)
     return consultation
 
 
@@ -583,14 +592,10 @@ def blocked_time_create(
         )
         cells = calendar.grid_cells(start, end)
         _check_counselor_free(counselor, cells)
-        try:
-            with transaction.atomic():
-                Occupancy.objects.bulk_create(
-                    [Occupancy(cell=c, counselor=counselor, blocked_time=block) for c in cells]
-                )
-        except IntegrityError as error:
-            raise BookingError("slot_taken") from error
-        _calendar_changed(counselor.office_id)
+        _insert_claims(
+            [Occupancy(cell=c, counselor=counselor, blocked_time=block) for c in cells],
+            office_id=counselor.office_id,
+        )
         audit_record(
             actor=actor,
             action="blocked_time.created",
@@ -614,4 +619,4 @@ def blocked_time_delete(*, block_id: int, actor: Staff) -> None:
             details={"start": block.start.isoformat(), "end": block.end.isoformat()},
         )
         block.delete()
-        _calendar_changed(block.counselor.office_id)
+        Office.calendar_changed(block.counselor.office_id)

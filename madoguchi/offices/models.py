@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -103,6 +104,15 @@ class Office(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @classmethod
+    def calendar_changed(cls, office_id: int) -> None:
+        """Bump the calendar version, in the same transaction as the change.
+
+        Cached availability is keyed on it, so no cache outlives a booking change. On
+        PostgreSQL this row lock also orders an office's booking writes; take it last.
+        """
+        cls.objects.filter(pk=office_id).update(calendar_version=F("calendar_version") + 1)
 
     def clean(self) -> None:
         durations = self.durations if isinstance(self.durations, list) else []

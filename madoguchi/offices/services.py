@@ -5,7 +5,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from madoguchi.offices.models import Office, Staff
@@ -52,7 +51,7 @@ def staff_create(
         user=user, office=office, role=role, zoom_user=zoom_user, display_name=display_name
     )
     if role == Staff.Role.COUNSELOR:  # a new counselor changes the office's free times
-        Office.objects.filter(pk=office.pk).update(calendar_version=F("calendar_version") + 1)
+        Office.calendar_changed(office.pk)
     audit_record(
         actor=actor, action="staff.created", obj=staff, office=office, details={"role": role}
     )
