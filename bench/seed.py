@@ -255,7 +255,8 @@ def _consultation(model, rng: random.Random, *, start, minutes, future, now, **f
         meeting_provider="fake",
         meeting_id=meeting_id,
         meeting_passcode=secrets.token_hex(4),
-        meeting_join_url=f"http://127.0.0.1:8000/meetings/fake/{meeting_id}",
+        meeting_join_url=f"http://127.0.0.1:8000/meetings/fake/{meeting_id}/",
+        meeting_state="ready",
         **fields,
     )
     if status == model.Status.COMPLETED:

@@ -20,6 +20,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "forbidden": 403,
     "unauthorized": 401,
     "rate_limited": 429,
+    # Not in SPEC §5's list: Zoom did not answer a call that cannot wait for the worker
+    # (the host's fresh start link).
+    "meeting_unavailable": 503,
 }
 
 TITLES = {
@@ -41,6 +44,7 @@ TITLES = {
     "forbidden": _("You do not have permission for this."),
     "unauthorized": _("Authentication is required."),
     "rate_limited": _("Too many requests. Please wait and try again."),
+    "meeting_unavailable": _("The meeting service did not answer. Please try again."),
 }
 
 

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "madoguchi.terms",
     "madoguchi.bookings",
     "madoguchi.meetings",
+    "madoguchi.notifications",
+    "madoguchi.worker",
     "madoguchi.api",
 ]
 
@@ -142,6 +144,26 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background work (`madoguchi worker`): Django's task framework, kept in the database by
+# default and in Redis when REDIS_URL is set. Either way the database stays the source of
+# truth: the worker's clock finds due work there again after any restart.
+if REDIS_URL:
+    INSTALLED_APPS.append("django_tasks_redis")
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_redis.RedisTaskBackend",
+            "QUEUES": [],
+            "OPTIONS": {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": "madoguchi:tasks"},
+        }
+    }
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
+INSTALLED_APPS.append("django_tasks_db")
+# Seconds between two rounds of the worker's clock (no-shows, reminders, retries).
+MADOGUCHI_WORKER_INTERVAL = float(os.environ.get("MADOGUCHI_WORKER_INTERVAL", "5"))
+# Seconds a worker holds a job it took; after that a dead worker's job is due again.
+MADOGUCHI_WORKER_LEASE = float(os.environ.get("MADOGUCHI_WORKER_LEASE", "300"))
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
@@ -230,7 +252,15 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per task and per empty queue is noise; our worker logs its rounds.
+        "django_tasks_db": {"level": "WARNING"},
+        "django.tasks": {"level": "WARNING"},
+        # httpx logs each URL at INFO; Zoom URLs name users (e-mail addresses).
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
 # The address people use to reach this deployment; links in mail and meetings use it.

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 
 from madoguchi.api.views import api, api_not_found, health, ready
+from madoguchi.meetings.views import fake_meeting, zoom_webhook
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -9,4 +10,6 @@ urlpatterns = [
     re_path(r"^api/v1/(?P<path>.*)$", api_not_found),
     path("healthz", health, name="healthz"),
     path("readyz", ready, name="readyz"),
+    path("webhooks/zoom", zoom_webhook, name="zoom-webhook"),
+    path("meetings/fake/<str:meeting_id>/", fake_meeting, name="fake-meeting"),
 ]

@@ -14,6 +14,7 @@ from django.test import Client
 from madoguchi.offices.models import Office, Staff
 from madoguchi.seekers.models import Seeker
 from tests.factories import local, make_office, make_seeker, make_staff, make_token
+from tests.zoom_fixtures import zoom_client, zoom_clock, zoom_server, zoom_sleeps  # noqa: F401
 
 NOW = local(2026, 12, 1, 10, 0)
 

@@ -55,3 +55,32 @@ def make_seeker(
 
 def make_token(staff: Staff) -> str:
     return ApiToken.issue(staff.user)[1]
+
+
+def make_consultation(
+    seeker: Seeker,
+    start: dt.datetime,
+    *,
+    actor: Staff,
+    minutes: int = 60,
+    counselor: Staff | None = None,
+):
+    """A consultation requested by phone and scheduled, through the booking services."""
+    from madoguchi.bookings import services as booking_services
+
+    request = booking_services.request_create(
+        office=seeker.office,
+        job_seeker_number=seeker.number,
+        name=seeker.name,
+        preferences=[(start, minutes)],
+        channel="phone",
+        declarations=ALL_DECLARATIONS,
+        actor=actor,
+    )
+    return booking_services.consultation_schedule(
+        request_id=request.pk,
+        start=start,
+        duration_minutes=minutes,
+        counselor=counselor.username if counselor else None,
+        actor=actor,
+    )

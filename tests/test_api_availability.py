@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.models import Consultation
 from madoguchi.offices.models import Closure
-from tests.factories import ALL_DECLARATIONS, local, make_staff
+from tests.factories import local, make_consultation, make_staff
 
 URL = "/api/v1/offices/01040/availability"
 WED = {"date_from": "2026-12-02", "date_to": "2026-12-02"}
@@ -43,20 +43,11 @@ def problem(response, status: int, code: str) -> dict:
 
 def book(world, start: dt.datetime, minutes: int = 60, counselor=None) -> Consultation:
     seeker = world.seeker if counselor in (None, world.counselor) else world.seeker2
-    request = booking_services.request_create(
-        office=world.office,
-        job_seeker_number=seeker.number,
-        name=seeker.name,
-        preferences=[(start, minutes)],
-        channel="phone",
-        declarations=ALL_DECLARATIONS,
-        actor=world.coordinator,
-    )
-    return booking_services.consultation_schedule(
-        request_id=request.pk,
-        start=start,
-        duration_minutes=minutes,
-        counselor=(counselor or world.counselor).username,
+    return make_consultation(
+        seeker,
+        start,
+        minutes=minutes,
+        counselor=counselor or world.counselor,
         actor=world.coordinator,
     )
 

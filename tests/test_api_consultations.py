@@ -210,6 +210,8 @@ def test_consultation_get_answers_the_consultation(world, api_as):
         "id": consultation.meeting_id,
         "passcode": consultation.meeting_passcode,
         "join_url": consultation.meeting_join_url,
+        "state": "ready",
+        "error": "",
     }
 
 

@@ -620,7 +620,7 @@ def test_request_schedule_answers_201_with_meeting(world, api_as):
     assert re.fullmatch(r"\d{11}", meeting["id"])
     assert re.fullmatch(r"[A-Za-z0-9]{8}", meeting["passcode"])
     base = settings.MADOGUCHI_BASE_URL.rstrip("/")
-    assert meeting["join_url"] == f"{base}/meetings/fake/{meeting['id']}"
+    assert meeting["join_url"] == f"{base}/meetings/fake/{meeting['id']}/"
     assert (consultation.meeting_id, consultation.meeting_passcode) == (
         meeting["id"],
         meeting["passcode"],

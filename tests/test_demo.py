@@ -203,6 +203,10 @@ def test_demo_command_serves_until_interrupted(tmp_path):
         openapi_status, openapi = get(f"{base}/api/v1/openapi.json")
         login_status, _ = get(f"{base}/admin/login/")
         css_status, _ = get(f"{base}/static/admin/css/base.css")
+        # The worker runs beside the web server: readiness needs its heartbeat.
+        deadline = time.monotonic() + 60
+        while (ready := get(f"{base}/readyz"))[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
@@ -210,17 +214,20 @@ def test_demo_command_serves_until_interrupted(tmp_path):
     assert health == (200, b'{"status": "ok"}')
     assert (openapi_status, json.loads(openapi)["info"]["title"]) == (200, "Madoguchi API")
     assert (login_status, css_status) == (200, 200)
+    assert ready[0] == 200 and json.loads(ready[1])["worker"] == "ok"
+    assert (tmp_path / "webhook_secret").exists()
     assert process.returncode == 0, err
     password = (tmp_path / "demo_password").read_text().strip()
     assert (tmp_path / "secret_key").exists()
     lines = out.splitlines()
     assert lines[:2] == ["Preparing the database…", "Demo data created."]
-    assert lines[3:15] == [
+    assert lines[3:16] == [
         "Madoguchi demo: ハローワーク釧路 (01040), 4 counselors, 30 job seekers",
         "",
         f"  Web        {base}/",
         f"  Admin      {base}/admin/",
         f"  API        {base}/api/v1/openapi.json",
+        f"  Mail       {tmp_path / 'mail'}  (and in the admin, under Notifications)",
         "",
         "Sign in (the same password for every demo user):",
         "  counselor    sato, suzuki, takahashi, tanaka",

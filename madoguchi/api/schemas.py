@@ -180,6 +180,20 @@ class MeetingOut(Schema):
     id: str
     passcode: str
     join_url: str
+    # "ready", or a call still to be made ("create", "update", "delete"), "manual"
+    # (staff type the details in), "no_host", "failed" (see `error`), "deleted".
+    state: str
+    error: str
+
+
+class MeetingDetailsIn(Schema):
+    meeting_id: str
+    passcode: str = ""
+    join_url: str
+
+
+class StartLinkOut(Schema):
+    start_url: str
 
 
 class ConsultationOut(Schema):
@@ -220,6 +234,8 @@ class ConsultationOut(Schema):
                 id=c.meeting_id,
                 passcode=c.meeting_passcode,
                 join_url=c.meeting_join_url,
+                state=c.meeting_state,
+                error=c.meeting_error,
             ),
             override_reason=c.override_reason,
             cancel_channel=c.cancel_channel,

@@ -29,6 +29,7 @@ from madoguchi.api.schemas import (
     ConsultationOut,
     ConsultationPage,
     DeclineIn,
+    MeetingDetailsIn,
     Problem,
     ReasonIn,
     RequestIn,
@@ -38,6 +39,7 @@ from madoguchi.api.schemas import (
     SeekerIn,
     SeekerOut,
     SeekerPage,
+    StartLinkOut,
     StopIn,
     TermsOut,
 )
@@ -45,7 +47,9 @@ from madoguchi.bookings import selectors as booking_selectors
 from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.models import BlockedTime, Consultation, Request
 from madoguchi.errors import BookingError
+from madoguchi.meetings import services as meeting_services
 from madoguchi.offices.models import Office, Staff
+from madoguchi.records.audit import audit_record
 from madoguchi.seekers import services as seeker_services
 from madoguchi.seekers.models import Seeker
 from madoguchi.seekers.numbers import normalize_job_seeker_number
@@ -398,6 +402,30 @@ def consultations_contact(request: HttpRequest, consultation_id: int):
     return _act(request, consultation_id, booking_services.consultation_record_contact)
 
 
+@consultations.post("/{int:consultation_id}/meeting", response={200: ConsultationOut, **ERRORS})
+def consultations_meeting(request: HttpRequest, consultation_id: int, body: MeetingDetailsIn):
+    """Manual provider: the meeting staff made themselves; the seeker is then told."""
+    return _act(
+        request,
+        consultation_id,
+        meeting_services.meeting_enter_details,
+        meeting_id=body.meeting_id,
+        passcode=body.passcode,
+        join_url=body.join_url,
+    )
+
+
+@consultations.post("/{int:consultation_id}/start-link", response={200: StartLinkOut, **ERRORS})
+def consultations_start_link(request: HttpRequest, consultation_id: int, response: HttpResponse):
+    """The host's start link, fetched fresh from Zoom (it is a credential: never cached)."""
+    staff = _staff(request)
+    found = _consultation_get(staff, consultation_id)
+    url = meeting_services.meeting_start_url(consultation=found)
+    audit_record(actor=staff, action="meeting.start_link_fetched", obj=found)
+    response["Cache-Control"] = "no-store"
+    return StartLinkOut(start_url=url)
+
+
 # Blocked time --------------------------------------------------------------------------
 
 blocked = Router(tags=["blocked time"])
@@ -539,14 +567,30 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+# A worker that has not been seen for this long is taken for gone.
+WORKER_SILENCE = dt.timedelta(minutes=2)
+
+
 def ready(request: HttpRequest) -> JsonResponse:
-    """Readiness: the database answers."""
+    """Readiness: the database answers and a worker was seen lately."""
+    from madoguchi.worker.models import Heartbeat
+
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        seen = Heartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
     except Exception as error:  # any database failure means not ready
         return JsonResponse({"status": "unavailable", "database": type(error).__name__}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    if seen is None or timezone.now() - seen > WORKER_SILENCE:
+        return JsonResponse(
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "worker": "silent since " + seen.isoformat() if seen else "never seen",
+            },
+            status=503,
+        )
+    return JsonResponse({"status": "ok", "database": "ok", "worker": "ok"})
 
 
 def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:

@@ -114,6 +114,28 @@ class ConsultationQuerySet(models.QuerySet["Consultation"]):
         return self.filter(start__lt=end, end__gt=start)
 
 
+class MeetingState(models.TextChoices):
+    """Where a consultation's meeting stands with its provider.
+
+    `create`, `update` and `delete` are calls still to be made (by the worker, retried
+    until they succeed); `ready` is a meeting that matches the consultation; `failed`
+    and `no_host` need staff; `manual` waits for staff to type the details in.
+    """
+
+    CREATE = "create", _("Meeting being created")
+    UPDATE = "update", _("Meeting being moved")
+    DELETE = "delete", _("Meeting being deleted")
+    READY = "ready", _("Meeting ready")
+    DELETED = "deleted", _("Meeting deleted")
+    FAILED = "failed", _("Meeting could not be made")
+    NO_HOST = "no_host", _("No Zoom user to host the meeting")
+    MANUAL = "manual", _("Meeting details to be entered")
+
+    @classmethod
+    def pending(cls) -> frozenset[str]:
+        return frozenset({cls.CREATE, cls.UPDATE, cls.DELETE})
+
+
 class Consultation(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", pgettext_lazy("consultation", "Scheduled")
@@ -132,6 +154,8 @@ class Consultation(models.Model):
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.SCHEDULED: frozenset({Status.IN_PROGRESS, Status.CANCELLED, Status.NO_SHOW}),
         Status.IN_PROGRESS: frozenset({Status.COMPLETED, Status.STOPPED}),
+        # Only the webhook: a join Zoom delivered late shows the no-show was wrong (R13).
+        Status.NO_SHOW: frozenset({Status.SCHEDULED}),
     }
     # Statuses whose time stays claimed in the occupancy grid.
     HOLDING_TIME = frozenset(
@@ -155,6 +179,18 @@ class Consultation(models.Model):
     meeting_id = models.CharField(_("meeting ID"), max_length=50, blank=True)
     meeting_passcode = models.CharField(_("passcode"), max_length=20, blank=True)
     meeting_join_url = models.URLField(_("join link"), max_length=500, blank=True)
+    meeting_state = models.CharField(
+        _("meeting state"), max_length=10, choices=MeetingState.choices, blank=True
+    )
+    meeting_host = models.CharField(_("meeting host"), max_length=200, blank=True)
+    meeting_ref = models.CharField(_("meeting reference"), max_length=20, blank=True)
+    meeting_error = models.CharField(_("meeting error"), max_length=300, blank=True)
+    meeting_attempts = models.PositiveSmallIntegerField(_("meeting call attempts"), default=0)
+    meeting_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    meeting_claimed_until = models.DateTimeField(null=True, blank=True)
+    calendar_sequence = models.PositiveIntegerField(_("calendar file sequence"), default=0)
+    reminded_day_before_at = models.DateTimeField(null=True, blank=True)
+    reminded_hour_before_at = models.DateTimeField(null=True, blank=True)
     cancel_channel = models.CharField(
         _("cancelled through"), max_length=20, choices=Channel.choices, blank=True
     )
@@ -182,6 +218,7 @@ class Consultation(models.Model):
             models.Index(fields=["office", "start"]),
             models.Index(fields=["counselor", "start"]),
             models.Index(fields=["status", "start"]),
+            models.Index(fields=["meeting_state", "meeting_next_attempt_at"]),
         ]
         constraints = [
             models.CheckConstraint(

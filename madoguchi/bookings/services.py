@@ -8,6 +8,7 @@ still ends in a clean `slot_taken` / `seeker_busy`, never in two bookings.
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -19,11 +20,14 @@ from madoguchi.bookings.models import (
     BlockedTime,
     Channel,
     Consultation,
+    MeetingState,
     Occupancy,
     Request,
 )
 from madoguchi.errors import BookingError
-from madoguchi.meetings.providers import get_provider
+from madoguchi.meetings.jobs import meeting_plan_create, meeting_plan_delete, meeting_plan_update
+from madoguchi.notifications import messages
+from madoguchi.notifications.outbox import mail_queue, outbox_withdraw
 from madoguchi.offices import calendar
 from madoguchi.offices.models import Office, Staff
 from madoguchi.records.audit import audit_record
@@ -172,6 +176,7 @@ def request_decline(*, request_id: int, reason: str, actor: Staff) -> Request:
         _request_transition(
             request, Request.Status.DECLINED, actor=actor, decline_reason=reason.strip()
         )
+        mail_queue(messages.declined(request), office=request.office, seeker=request.seeker)
     return request
 
 
@@ -309,7 +314,9 @@ def consultation_schedule(
             created_at=now,
         )
         _claim_time(consultation)
-        _meeting_attach(consultation)
+        if meeting_plan_create(consultation) == MeetingState.READY:
+            _tell(consultation, messages.scheduled(consultation))
+        # Otherwise the seeker is told once the meeting exists (meetings.services).
         _request_transition(
             request,
             Request.Status.SCHEDULED,
@@ -330,14 +337,10 @@ def consultation_schedule(
     return consultation
 
 
-def _meeting_attach(consultation: Consultation) -> None:
-    meeting = get_provider().create(consultation)
-    consultation.meeting_provider = meeting.provider
-    consultation.meeting_id = meeting.id
-    consultation.meeting_passcode = meeting.passcode
-    consultation.meeting_join_url = meeting.join_url
-    consultation.save(
-        update_fields=["meeting_provider", "meeting_id", "meeting_passcode", "meeting_join_url"]
+def _tell(consultation: Consultation, mail: messages.Mail | None) -> None:
+    """Queue a mail to the consultation's seeker, in the current transaction."""
+    mail_queue(
+        mail, office=consultation.office, seeker=consultation.seeker, consultation=consultation
     )
 
 
@@ -369,14 +372,31 @@ def consultation_reschedule(
         )
         assert chosen is not None
         before = {"start": consultation.start.isoformat(), "counselor": str(consultation.counselor)}
+        previous_start = consultation.start
         Occupancy.objects.filter(consultation=consultation).delete()
         consultation.start = start
         consultation.end = start + dt.timedelta(minutes=duration_minutes)
         consultation.counselor = chosen
         consultation.override_reason = override_reason.strip() if override else ""
-        consultation.save(update_fields=["start", "end", "counselor", "override_reason"])
+        consultation.calendar_sequence += 1
+        consultation.reminded_day_before_at = consultation.reminded_hour_before_at = None
+        consultation.save(
+            update_fields=[
+                "start",
+                "end",
+                "counselor",
+                "override_reason",
+                "calendar_sequence",
+                "reminded_day_before_at",
+                "reminded_hour_before_at",
+            ]
+        )
         _claim_time(consultation)
-        get_provider().update(consultation)
+        told = consultation.meeting_state == MeetingState.READY
+        meeting_plan_update(consultation)
+        if told:
+            # Same meeting ID and passcode; a Zoom meeting's new time follows from the worker.
+            _tell(consultation, messages.rescheduled(consultation, previous_start=previous_start))
         audit_record(
             actor=actor,
             action="consultation.rescheduled",
@@ -448,8 +468,10 @@ def consultation_cancel(
             details={"channel": channel, "reason": reason.strip()},
             cancel_channel=channel,
             cancel_reason=reason.strip(),
+            calendar_sequence=consultation.calendar_sequence + 1,
         )
-        get_provider().delete(consultation)
+        meeting_plan_delete(consultation)
+        _tell(consultation, messages.cancelled(consultation))
     return consultation
 
 
@@ -555,15 +577,59 @@ def consultation_mark_no_show(*, consultation_id: int, actor: Staff | None) -> C
                 "invalid_transition",
                 _("The seeker joined or contacted the office; this is not a no-show."),
             )
-        _consultation_transition(consultation, Consultation.Status.NO_SHOW, actor=actor)
-        get_provider().delete(consultation)
+        _consultation_transition(
+            consultation,
+            Consultation.Status.NO_SHOW,
+            actor=actor,
+            calendar_sequence=consultation.calendar_sequence + 1,
+        )
+        meeting_plan_delete(consultation)
+        # Lock the seeker before counting, so two no-shows at once both see each other.
+        seeker = Seeker.objects.select_for_update().get(pk=consultation.seeker_id)
+        consultation.seeker = seeker
         since = timezone.now() - dt.timedelta(days=office.strike_window_days)
         no_shows = Consultation.objects.filter(
-            seeker=consultation.seeker, status=Consultation.Status.NO_SHOW, start__gte=since
+            seeker=seeker, status=Consultation.Status.NO_SHOW, start__gte=since
         ).count()
-        if no_shows >= office.strike_threshold:
-            seeker_flag_for_review(seeker=consultation.seeker, no_shows=no_shows, actor=actor)
+        flagged = no_shows >= office.strike_threshold
+        if flagged:
+            seeker_flag_for_review(seeker=seeker, no_shows=no_shows, actor=actor)
+        _tell(
+            consultation,
+            messages.no_show(consultation, no_show_count=no_shows, flagged=flagged),
+        )
     return consultation
+
+
+def consultation_overturn_no_show(*, consultation: Consultation, joined_at: dt.datetime) -> None:
+    """A join that happened before the no-show moment reached us late: undo the no-show.
+
+    The consultation is scheduled again (its time claimed again) and its no-show mail,
+    if still waiting in the outbox, is withdrawn. Runs in the caller's transaction with
+    the consultation locked. A seeker flagged for review stays flagged for staff to lift.
+    """
+    _transition(
+        consultation,
+        Consultation.Status.SCHEDULED,
+        actor=None,
+        illegal=_("A consultation that is %(status)s cannot become %(to)s."),
+        raced=_("The consultation was changed by someone else."),
+        details={"reason": "seeker joined in time", "joined_at": joined_at.isoformat()},
+    )
+    with suppress(BookingError):
+        # If the freed time was booked meanwhile, the record of the join still stands.
+        _claim_time(consultation)
+    withdrawn = outbox_withdraw(consultation_id=consultation.pk, kind="no_show")
+    if consultation.meeting_state == MeetingState.DELETE and not consultation.meeting_attempts:
+        Consultation.objects.filter(pk=consultation.pk).update(
+            meeting_state=MeetingState.READY, meeting_next_attempt_at=None
+        )
+    audit_record(
+        actor=None,
+        action="consultation.no_show_overturned",
+        obj=consultation,
+        details={"no_show_mail_withdrawn": bool(withdrawn)},
+    )
 
 
 # Blocked time -----------------------------------------------------------------------

@@ -1,16 +1,17 @@
 """Meeting providers: who makes the video meeting for a consultation.
 
-`fake` (demo and tests) makes Zoom-shaped meetings locally; `manual` leaves the details
-for staff to type in. The real Zoom client plugs in behind the same interface.
+`fake` (demo and tests) makes Zoom-shaped meetings at once, locally; `manual` leaves the
+details for staff to type in; `zoom` calls Zoom, always from the worker (see
+`meetings.jobs` and `meetings.services`), never from a page or an API call.
 """
 
 import secrets
 import string
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
     from madoguchi.bookings.models import Consultation
@@ -24,63 +25,38 @@ class Meeting:
     join_url: str
 
 
-class MeetingProvider(Protocol):
-    name: str
-
-    def create(self, consultation: "Consultation") -> Meeting: ...
-
-    def update(self, consultation: "Consultation") -> None: ...
-
-    def delete(self, consultation: "Consultation") -> None: ...
-
-
 PASSCODE_ALPHABET = string.ascii_letters + string.digits
 
 
 def random_passcode(length: int = 8) -> str:
-    return "".join(secrets.choice(PASSCODE_ALPHABET) for _ in range(length))
+    """8 letters and digits: within every Zoom account's passcode rules (zoom.md §2)."""
+    while True:
+        code = "".join(secrets.choice(PASSCODE_ALPHABET) for _ in range(length))
+        if any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
+            return code
 
 
-class FakeProvider:
-    """Zoom-shaped meetings made locally: an 11-digit id, a passcode and a join link."""
-
-    name = "fake"
-
-    def create(self, consultation: "Consultation") -> Meeting:
-        meeting_id = str(secrets.randbelow(9 * 10**10) + 10**10)
-        passcode = random_passcode()
-        base = settings.MADOGUCHI_BASE_URL.rstrip("/")
-        return Meeting(self.name, meeting_id, passcode, f"{base}/meetings/fake/{meeting_id}")
-
-    def update(self, consultation: "Consultation") -> None:
-        """A fake meeting has no time of its own to move."""
-
-    def delete(self, consultation: "Consultation") -> None:
-        """A fake meeting lives only in the consultation's fields."""
+def provider_name() -> str:
+    return str(settings.MADOGUCHI_MEETING_PROVIDER)
 
 
-class ManualProvider:
-    """Staff create the meeting themselves and type its details in."""
-
-    name = "manual"
-
-    def create(self, consultation: "Consultation") -> Meeting:
-        return Meeting(self.name, "", "", "")
-
-    def update(self, consultation: "Consultation") -> None:
-        """Staff move the meeting in their own Zoom client."""
-
-    def delete(self, consultation: "Consultation") -> None:
-        """Staff delete the meeting in their own Zoom client."""
+def fake_meeting() -> Meeting:
+    """An 11-digit id, a passcode and a join link to the local fake meeting page."""
+    meeting_id = str(secrets.randbelow(9 * 10**10) + 10**10)
+    passcode = random_passcode()
+    base = settings.MADOGUCHI_BASE_URL.rstrip("/")
+    return Meeting("fake", meeting_id, passcode, f"{base}/meetings/fake/{meeting_id}/")
 
 
-def get_provider() -> MeetingProvider:
-    name = settings.MADOGUCHI_MEETING_PROVIDER
-    if name == "fake":
-        return FakeProvider()
-    if name == "manual":
-        return ManualProvider()
-    raise ImproperlyConfigured(
-        "MADOGUCHI_MEETING_PROVIDER=zoom needs the Zoom client, which this version does not "
-        "include yet; use 'fake' or 'manual'."
-    )
+def fake_start_url(consultation: "Consultation") -> str:
+    base = settings.MADOGUCHI_BASE_URL.rstrip("/")
+    return f"{base}/meetings/fake/{quote(consultation.meeting_id)}/?role=host"
+
+
+def zoom_host_for(consultation: "Consultation") -> str:
+    """The Zoom user who hosts: the counselor's, else the office's, else the default."""
+    return (
+        consultation.counselor.zoom_user
+        or consultation.office.zoom_user
+        or settings.ZOOM_DEFAULT_USER
+    ).strip()

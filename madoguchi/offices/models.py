@@ -84,6 +84,11 @@ class Office(models.Model):
     strike_window_days = models.PositiveSmallIntegerField(
         _("no-show counting period (days)"), default=365
     )
+    reminder_time = models.TimeField(
+        _("day-before reminder at"),
+        default=dt.time(17, 0),
+        help_text=_("Office-local time of the reminder sent the day before a consultation."),
+    )
     self_cancel_enabled = models.BooleanField(_("seekers may cancel online"), default=False)
     retention_days = models.PositiveIntegerField(_("usage record retention (days)"), default=365)
     zoom_user = models.CharField(_("office Zoom user"), max_length=200, blank=True)

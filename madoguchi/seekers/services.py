@@ -100,16 +100,23 @@ def _seeker_set_restriction(
 
 @transaction.atomic
 def seeker_restrict(*, seeker: Seeker, reason: str, actor: Staff | None) -> Seeker:
-    """R3/R14/R15: refuse further online consultations until lifted."""
+    """R3/R14/R15: refuse further online consultations until lifted; the seeker is told."""
+    from madoguchi.notifications import messages
+    from madoguchi.notifications.outbox import mail_queue
+
     if not reason.strip():
         raise BookingError("invalid_input", _("Give a reason for the restriction."), field="reason")
-    return _seeker_set_restriction(
+    told = seeker.restriction == Seeker.Restriction.RESTRICTED
+    _seeker_set_restriction(
         seeker=seeker,
         restriction=Seeker.Restriction.RESTRICTED,
         reason=reason.strip(),
         actor=actor,
         action="seeker.restricted",
     )
+    if not told:
+        mail_queue(messages.restriction_notice(seeker), office=seeker.office, seeker=seeker)
+    return seeker
 
 
 @transaction.atomic

@@ -1,8 +1,13 @@
 """`madoguchi demo [--addr HOST:PORT]`: one command to a working system.
 
 Migrates, loads the demo office once (see `madoguchi.offices.demo`), prints the address
-and the demo sign-in, and serves with gunicorn in the foreground until interrupted.
+and the demo sign-in, and serves with gunicorn in the foreground, with the worker beside
+it, until interrupted.
 """
+
+import os
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -60,19 +65,34 @@ class Command(BaseCommand):
         coordinator = demo.of_role(Staff.Role.COORDINATOR)[0]
         _, token = ApiToken.issue(coordinator.user)
         call_command("collectstatic", interactive=False, verbosity=0)
-        self.settings_for_plain_http(host)
+        self.settings_for_plain_http(host, addr)
         self.stdout.write(self.banner(demo, addr, token))
         self.stdout.flush()
         # Workers are forked from this process; they must not share its connections.
         connections.close_all()
-        # No control socket: it would live in the home folder, shared by every demo.
-        DemoServer({"bind": addr, "workers": 2, "threads": 4, "control_socket_disable": True}).run()
+        worker = subprocess.Popen([sys.executable, "-m", "madoguchi", "worker"])
+        try:
+            # No control socket: it would live in the home folder, shared by every demo.
+            DemoServer(
+                {"bind": addr, "workers": 2, "threads": 4, "control_socket_disable": True}
+            ).run()
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
 
-    def settings_for_plain_http(self, host: str) -> None:
+    def settings_for_plain_http(self, host: str, addr: str) -> None:
         """The demo serves plain HTTP itself: cookies cannot be HTTPS-only, and the host
         it was asked to serve on must be allowed. Changed in this process only, before
         the workers fork, so it never reaches a production configuration."""
         settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+        if "MADOGUCHI_BASE_URL" not in os.environ:
+            # Links in mail and fake meetings point at this server (the worker reads it too).
+            shown = "127.0.0.1" if host in WILDCARD_HOSTS else host
+            os.environ["MADOGUCHI_BASE_URL"] = f"http://{shown}:{parse_addr(addr)[1]}"
+            settings.MADOGUCHI_BASE_URL = os.environ["MADOGUCHI_BASE_URL"]
         allowed = settings.ALLOWED_HOSTS
         if host not in WILDCARD_HOSTS and host not in allowed and "*" not in allowed:
             settings.ALLOWED_HOSTS = [*allowed, host]
@@ -89,6 +109,11 @@ class Command(BaseCommand):
             f"  Web        {base}/",
             f"  Admin      {base}/admin/",
             f"  API        {base}/api/v1/openapi.json",
+            *(
+                [f"  Mail       {mail_dir}  (and in the admin, under Notifications)"]
+                if (mail_dir := settings.MAILERS["default"].get("OPTIONS", {}).get("file_path"))
+                else []
+            ),
             "",
             "Sign in (the same password for every demo user):",
             *(f"  {role.value:<12} {names[role]}" for role in Staff.Role),
