@@ -1,8 +1,9 @@
 """`make bench`: the API under gunicorn on 127.0.0.1, on SQLite and on PostgreSQL.
 
-    python -m bench [--db sqlite,postgres] [--pg-url URL] [--requests 1000]
-                    [--schedule-requests 300] [--warmup 50] [--concurrency 4]
-                    [--workers 2] [--cap 120] [--check]
+    python -m bench [--db sqlite,postgres] [--pg-url URL] [--only http,worker]
+                    [--requests 1000] [--schedule-requests 300] [--warmup 50]
+                    [--concurrency 4] [--workers 2] [--no-shows 1000]
+                    [--worker-interval 0.5] [--cap 120] [--check]
 
 For each database: a fresh database (SQLite: a file in a temporary data folder;
 PostgreSQL: the database of --pg-url, dropped and created again, skipped with a note
@@ -17,14 +18,24 @@ a time cap:
 - scheduling: `POST /api/v1/requests/{id}/schedule`, each call a different request at
   a different free (counselor, start) that the seed chose, so nearly all answer 201.
 
+Then the worker, on a fresh database of its own (`python -m bench.seed_worker`): 1,000
+scheduled consultations, nobody joined, all reaching their no-show moment T (start +
+the office's grace) at once. At T the bench starts `madoguchi worker` (round every
+--worker-interval seconds) and reads the database until every one is `no_show` and
+every no-show mail is `sent` (or --cap seconds from T have passed), then stops the
+worker with SIGTERM. Latencies are from T to each row's `status_changed_at` / `sent_at`.
+
 Prints a table per database and whether the targets hold (availability at least 0.5x
-and scheduling at least 0.3x the trivial rate), and writes the figures as JSON to
-bench/results/. `--check` makes a missed target exit 1. Speed is measured here only.
+and scheduling at least 0.3x the trivial rate; R13: every no-show marked within 60 s of
+its moment), and writes the figures as JSON to bench/results/. `--only worker` (or
+`http`) runs one part. `--check` makes a missed target exit 1. Speed is measured here
+only.
 """
 
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import socket
@@ -50,6 +61,9 @@ RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/madoguchi_bench"
 TARGETS = {"availability": 0.5, "scheduling": 0.3}
+NO_SHOW_TARGET_SECONDS = 60.0  # R13: a no-show is marked within a minute of its moment
+PARTS = ("http", "worker")
+POLL_SECONDS = 0.25
 # Settings the bench decides; anything like them in the caller's environment is dropped.
 CLEARED_ENV = (
     "DEBUG",
@@ -71,11 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
+    parser.add_argument("--only", default=",".join(PARTS), help="http, worker or both")
     parser.add_argument("--requests", type=int, default=1000, help="trivial and availability")
     parser.add_argument("--schedule-requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--no-shows", type=int, default=1000, help="worker: consultations due")
+    parser.add_argument("--worker-interval", type=float, default=0.5, help="worker: round, s")
     parser.add_argument("--cap", type=float, default=120.0, help="seconds per scenario at most")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -83,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(databases) - {"sqlite", "postgres"}
     if unknown:
         parser.error(f"unknown database {', '.join(sorted(unknown))}")
+    args.only = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(args.only) - set(PARTS)
+    if unknown or not args.only:
+        parser.error(f"--only takes {' or '.join(PARTS)}, not {args.only!r}")
 
     machine = machine_info()
     print(
@@ -90,12 +111,18 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {machine['python']}, Django {machine['django']}, gunicorn {machine['gunicorn']}; "
         f"load average {machine['loadavg_at_start']:.2f}"
     )
-    print(
-        f"bench: gunicorn -w {args.workers} --threads 1 (sync) on 127.0.0.1; "
-        f"{args.concurrency} client threads; warm-up {args.warmup}; "
-        f"{args.requests} trivial/availability and {args.schedule_requests} scheduling calls; "
-        f"cap {args.cap:g} s per scenario"
-    )
+    if "http" in args.only:
+        print(
+            f"bench: gunicorn -w {args.workers} --threads 1 (sync) on 127.0.0.1; "
+            f"{args.concurrency} client threads; warm-up {args.warmup}; "
+            f"{args.requests} trivial/availability and {args.schedule_requests} scheduling "
+            f"calls; cap {args.cap:g} s per scenario"
+        )
+    if "worker" in args.only:
+        print(
+            f"bench: madoguchi worker --interval {args.worker_interval:g}; "
+            f"{args.no_shows} no-shows due at once; cap {args.cap:g} s"
+        )
     commit = git_commit()
     print(f"bench: commit {commit}")
     report: dict = {
@@ -112,8 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             "requests": args.requests,
             "schedule_requests": args.schedule_requests,
             "cap_seconds": args.cap,
+            "parts": args.only,
+            "no_shows": args.no_shows,
+            "worker_interval": args.worker_interval,
         },
-        "targets": TARGETS,
+        "targets": {**TARGETS, "no_show_within_seconds": NO_SHOW_TARGET_SECONDS},
         "databases": {},
     }
     failed = False
@@ -128,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         report["databases"][database] = outcome
         if outcome.get("skipped"):
             continue
-        print_table(outcome)
+        if "scenarios" in outcome:
+            print_table(outcome)
+        if "worker" in outcome:
+            print_worker_table(outcome["worker"])
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -149,18 +182,37 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def bench_database(database: str, args: argparse.Namespace) -> dict:
+    """The parts asked for, each on a fresh database of its own."""
+    if database == "postgres":
+        reason = pg_unreachable(args.pg_url)
+        if reason:
+            print(f"\nbench: SKIPPED PostgreSQL: not reachable at {args.pg_url}: {reason}")
+            return {"skipped": f"not reachable: {reason}"}
+    outcome: dict = {"database": database}
+    if "http" in args.only:
+        with fresh_database(database, args) as (server_version, env, data_dir):
+            outcome.update(bench_with(database, server_version, env, data_dir, args))
+    if "worker" in args.only:
+        with fresh_database(database, args) as (server_version, env, data_dir):
+            worker = bench_worker(database, server_version, env, data_dir, args)
+        outcome.setdefault("server", server_version)
+        outcome["worker"] = worker
+        outcome.setdefault("targets_met", {})["no_show_within_60s"] = worker["target_met"]
+    return outcome
+
+
+@contextmanager
+def fresh_database(database: str, args: argparse.Namespace):
+    """(server version, environment, data folder) for a new, empty database."""
     with tempfile.TemporaryDirectory(prefix=f"madoguchi-bench-{database}-") as tmp:
         data_dir = Path(tmp)
         env = server_env(data_dir)
         if database == "postgres":
-            reason = pg_unreachable(args.pg_url)
-            if reason:
-                print(f"\nbench: SKIPPED PostgreSQL: not reachable at {args.pg_url}: {reason}")
-                return {"skipped": f"not reachable: {reason}"}
             env["DATABASE_URL"] = args.pg_url
             with pg_database(args.pg_url) as server_version:
-                return bench_with(database, server_version, env, data_dir, args)
-        return bench_with(database, f"SQLite {sqlite3.sqlite_version}", env, data_dir, args)
+                yield server_version, env, data_dir
+        else:
+            yield f"SQLite {sqlite3.sqlite_version}", env, data_dir
 
 
 def bench_with(
@@ -288,6 +340,189 @@ def print_table(outcome: dict) -> None:
         print(f"target {name} >= {target:.1f}x trivial: {verdict} ({ratio:.3f}x)")
 
 
+# The worker -----------------------------------------------------------------------------
+
+# The whole database is the scenario's, so no filter names its rows.
+PROGRESS_SQL = (
+    "SELECT (SELECT COUNT(*) FROM bookings_consultation WHERE status = 'no_show'),"
+    " (SELECT COUNT(*) FROM notifications_outboxmail WHERE kind = 'no_show' AND status = 'sent')"
+)
+MARKED_SQL = "SELECT status_changed_at FROM bookings_consultation WHERE status = 'no_show'"
+SENT_SQL = "SELECT sent_at FROM notifications_outboxmail WHERE kind = 'no_show' AND status = 'sent'"
+MAIL_SQL = "SELECT status, COUNT(*) FROM notifications_outboxmail GROUP BY status"
+UP_SQL = "SELECT MIN(started_at) FROM worker_heartbeat"
+
+
+def bench_worker(
+    database: str, server_version: str, env: dict, data_dir: Path, args: argparse.Namespace
+) -> dict:
+    print(f"\n==> {server_version}: worker")
+    loadavg_before = os.getloadavg()[0]
+    command(env, [str(BIN / "madoguchi"), "migrate", "--noinput"], "migrate")
+    plan_file = data_dir / "worker-plan.json"
+    seeded = command(
+        env,
+        [sys.executable, "-m", "bench.seed_worker", str(plan_file), "-n", str(args.no_shows)],
+        "seed",
+    )
+    print("    " + seeded.strip().splitlines()[-1])
+    plan = json.loads(plan_file.read_text())
+    due = dt.datetime.fromisoformat(plan["due"]).timestamp()
+    expected = plan["counts"]["consultations"]
+
+    time.sleep(max(0.0, due - time.time()))
+    started = time.time()
+    env = {**env, "MADOGUCHI_WORKER_INTERVAL": str(args.worker_interval)}
+    with worker(env, data_dir, args.worker_interval) as process, reader(database, env) as query:
+        capped = False
+        while True:
+            if process.poll() is not None:
+                raise BenchError(f"the worker exited {process.returncode}")
+            no_shows, mails = query(PROGRESS_SQL)[0]
+            if no_shows >= expected and mails >= expected:
+                break
+            if time.time() - due > args.cap:
+                capped = True
+                break
+            time.sleep(POLL_SECONDS)
+        observed = time.time() - due
+        marked = [_epoch(value) for (value,) in query(MARKED_SQL)]
+        sent = [_epoch(value) for (value,) in query(SENT_SQL)]
+        heartbeat = query(UP_SQL)[0][0]
+        mail_statuses = dict(query(MAIL_SQL))
+    # After SIGTERM the worker finishes its round and exits 0.
+    exit_code = process.returncode
+    no_show = _jobs(marked, due, expected)
+    mail = _jobs(sent, due, expected)
+    met = not capped and no_show["done"] == expected and no_show["max_s"] <= NO_SHOW_TARGET_SECONDS
+    print(
+        f"    worker: {no_show['done']} no-shows and {mail['done']} mails in {observed:.1f} s"
+        + (" (time cap reached)" if capped else "")
+    )
+    return {
+        "server": server_version,
+        "loadavg_1min": {"before": loadavg_before, "after": os.getloadavg()[0]},
+        "seed": {"counts": plan["counts"], "seconds": plan["seed_seconds"]},
+        "due": plan["due"],
+        "grace_minutes": plan["grace_minutes"],
+        "interval_seconds": args.worker_interval,
+        # The worker is started at T; "up" is when its command began (Django loaded).
+        "started_after_due_s": round(started - due, 3),
+        "up_after_due_s": round(_epoch(heartbeat) - due, 3) if heartbeat else None,
+        "observed_seconds": round(observed, 3),
+        "capped": capped,
+        "no_show": no_show,
+        "mail": mail,
+        "mail_statuses": mail_statuses,
+        "worker_exit_code": exit_code,
+        "target_met": met,
+    }
+
+
+def _epoch(value: dt.datetime | str) -> float:
+    """A timestamp as read back: aware from psycopg, naive UTC text from SQLite."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.timestamp()
+
+
+def _jobs(instants: list[float], due: float, expected: int) -> dict:
+    """Seconds from T to each job's row change; the rate over first to last."""
+    seconds = sorted(t - due for t in instants)
+    if not seconds:
+        return {"expected": expected, "done": 0}
+    span = seconds[-1] - seconds[0]
+
+    def q(fraction: float) -> float:
+        return round(seconds[max(0, math.ceil(fraction * len(seconds)) - 1)], 3)
+
+    return {
+        "expected": expected,
+        "done": len(seconds),
+        "first_s": round(seconds[0], 3),
+        "p50_s": q(0.50),
+        "p95_s": q(0.95),
+        "max_s": round(seconds[-1], 3),
+        "span_s": round(span, 3),
+        "rate": len(seconds) / span if span > 0 else 0.0,
+        "rate_from_due": len(seconds) / seconds[-1] if seconds[-1] > 0 else 0.0,
+    }
+
+
+def print_worker_table(row: dict) -> None:
+    load_1min = row["loadavg_1min"]
+    up = row["up_after_due_s"]
+    print(
+        f"\n{row['server']}, worker (1-minute load average {load_1min['before']:.2f} before, "
+        f"{load_1min['after']:.2f} after): {row['no_show']['expected']} no-shows due at T, "
+        f"worker started at T{row['started_after_due_s']:+.1f} s, up at "
+        + (f"T{up:+.1f} s" if up is not None else "?")
+    )
+    header = (
+        f"{'job':<13}{'done':>6}{'of':>6}{'first s':>9}{'p50 s':>8}{'p95 s':>8}{'max s':>8}"
+        f"{'jobs/s':>9}{'/s from T':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, jobs in (("no-show", row["no_show"]), ("no_show mail", row["mail"])):
+        if not jobs["done"]:
+            print(f"{name:<13}{0:>6}{jobs['expected']:>6}")
+            continue
+        print(
+            f"{name:<13}{jobs['done']:>6}{jobs['expected']:>6}{jobs['first_s']:>9.1f}"
+            f"{jobs['p50_s']:>8.1f}{jobs['p95_s']:>8.1f}{jobs['max_s']:>8.1f}"
+            f"{jobs['rate']:>9.1f}{jobs['rate_from_due']:>11.1f}"
+        )
+    verdict = "met" if row["target_met"] else "MISSED"
+    worst = row["no_show"].get("max_s")
+    print(
+        f"target every no-show within {NO_SHOW_TARGET_SECONDS:g} s of its moment: {verdict}"
+        + (f" (max {worst:.1f} s)" if worst is not None else "")
+        + (" (time cap reached)" if row["capped"] else "")
+    )
+
+
+@contextmanager
+def worker(env: dict, data_dir: Path, interval: float):
+    """`madoguchi worker`, stopped with SIGTERM on the way out."""
+    log = data_dir / "worker.log"
+    argv = [str(BIN / "madoguchi"), "worker", "--interval", str(interval)]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+        )
+    try:
+        yield process
+    except BaseException:
+        print("    worker log (last lines):\n" + log.read_text()[-2000:], file=sys.stderr)
+        raise
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def reader(database: str, env: dict):
+    """`query(sql) -> rows` on a read-only connection to the bench database."""
+    if database == "postgres":
+        conninfo = make_conninfo(env["DATABASE_URL"], options="-c default_transaction_read_only=on")
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            yield lambda query: connection.execute(query).fetchall()  # type: ignore[arg-type]
+        return
+    path = Path(env["MADOGUCHI_DATA_DIR"]) / "madoguchi.sqlite3"
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        yield lambda query: connection.execute(query).fetchall()
+    finally:
+        connection.close()
+
+
 # Processes ------------------------------------------------------------------------------
 
 
@@ -359,15 +594,17 @@ def gunicorn(env: dict, data_dir: Path, workers: int):
 
 
 def wait_ready(process: subprocess.Popen, base_url: str, log: Path) -> None:
+    """Until /healthz answers. Not /readyz: it wants a worker, and none runs here (the
+    availability probe that follows checks the database)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise BenchError(f"gunicorn exited {process.returncode}")
         with suppress(httpx.HTTPError):
-            if httpx.get(base_url + "/readyz", timeout=2).status_code == 200:
+            if httpx.get(base_url + "/healthz", timeout=2).status_code == 200:
                 return
         time.sleep(0.2)
-    raise BenchError("gunicorn did not answer /readyz within 30 s")
+    raise BenchError("gunicorn did not answer /healthz within 30 s")
 
 
 # PostgreSQL -----------------------------------------------------------------------------

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "madoguchi.meetings",
     "madoguchi.notifications",
     "madoguchi.worker",
+    "madoguchi.web",
     "madoguchi.api",
 ]
 

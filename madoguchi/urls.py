@@ -3,6 +3,7 @@ from django.urls import path, re_path
 
 from madoguchi.api.views import api, api_not_found, health, ready
 from madoguchi.meetings.views import fake_meeting, zoom_webhook
+from madoguchi.web.views import request_verify_page
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,4 +13,5 @@ urlpatterns = [
     path("readyz", ready, name="readyz"),
     path("webhooks/zoom", zoom_webhook, name="zoom-webhook"),
     path("meetings/fake/<str:meeting_id>/", fake_meeting, name="fake-meeting"),
+    path("requests/verify/<str:token>/", request_verify_page, name="request-verify"),
 ]

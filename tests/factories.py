@@ -84,3 +84,22 @@ def make_consultation(
         counselor=counselor.username if counselor else None,
         actor=actor,
     )
+
+
+def booking_mail():
+    """The outbox but for the request-received note every booking starts with."""
+    from madoguchi.notifications.models import OutboxMail
+
+    return OutboxMail.objects.exclude(kind="request_received")
+
+
+def delivered() -> list:
+    """Mail the worker sent (Django's test outbox), but the request-received notes."""
+    from django.core import mail
+
+    from madoguchi.notifications.models import OutboxMail
+
+    skip = set(
+        OutboxMail.objects.filter(kind="request_received").values_list("message_id", flat=True)
+    )
+    return [m for m in mail.outbox if m.extra_headers.get("Message-ID") not in skip]

@@ -9,15 +9,13 @@ import datetime as dt
 from urllib.parse import quote
 
 import pytest
-from django.core import mail
 from django.core.management import call_command
 
 from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.models import Consultation, MeetingState
 from madoguchi.meetings import services as meeting_services
-from madoguchi.notifications.models import OutboxMail
 from madoguchi.records.models import AuditEntry
-from tests.factories import ALL_DECLARATIONS, local
+from tests.factories import ALL_DECLARATIONS, booking_mail, delivered, local
 from tests.zoom_fixtures import USER, make_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,7 +77,7 @@ def test_scheduling_answers_before_zoom_and_the_worker_makes_a_private_meeting(
     assert answer["meeting"]["state"] == "create"
     assert answer["meeting"]["id"] == ""
     assert zoom.api_requests() == []  # no Zoom call inside the staff's request
-    assert not OutboxMail.objects.exists()  # the seeker is told once the meeting exists
+    assert not booking_mail().exists()  # the seeker is told once the meeting exists
 
     worker()
     (create,) = creates(zoom)
@@ -100,10 +98,10 @@ def test_scheduling_answers_before_zoom_and_the_worker_makes_a_private_meeting(
     assert consultation.meeting_passcode == body["password"]
     assert consultation.meeting_join_url == meeting["join_url"]
     assert AuditEntry.objects.filter(action="meeting.created").count() == 1
-    sent = [m for m in mail.outbox if consultation.meeting_join_url in m.body]
+    sent = [m for m in delivered() if consultation.meeting_join_url in m.body]
     assert len(sent) == 1
     worker()
-    assert len(creates(zoom)) == 1 and len(mail.outbox) == 1
+    assert len(creates(zoom)) == 1 and len(delivered()) == 1
 
 
 def test_reschedule_moves_and_cancel_deletes_the_zoom_meeting(world, api_as, zoom, frozen_now):
@@ -130,7 +128,7 @@ def test_reschedule_moves_and_cancel_deletes_the_zoom_meeting(world, api_as, zoo
     assert zoom.meetings == {}
     consultation.refresh_from_db()
     assert (consultation.meeting_state, consultation.meeting_passcode) == ("deleted", "")
-    assert sorted(OutboxMail.objects.values_list("kind", flat=True)) == [
+    assert sorted(booking_mail().values_list("kind", flat=True)) == [
         "cancelled",
         "rescheduled",
         "scheduled",
@@ -159,14 +157,14 @@ def test_zoom_down_keeps_the_meeting_pending_and_retries_until_it_is_made(
     assert consultation.meeting_next_attempt_at > dt.datetime.now(dt.UTC)
     shown = api_as(world.coordinator).get(f"/api/v1/consultations/{consultation.pk}").json()
     assert (shown["meeting"]["state"], bool(shown["meeting"]["error"])) == ("create", True)
-    assert not OutboxMail.objects.exists()
+    assert not booking_mail().exists()
 
     frozen_now.move_to(consultation.meeting_next_attempt_at)
     worker()
     consultation.refresh_from_db()
     assert consultation.meeting_state == MeetingState.READY
     assert len(zoom.meetings) == 1
-    assert OutboxMail.objects.get().kind == "scheduled"
+    assert booking_mail().get().kind == "scheduled"
 
 
 def test_a_daily_limit_waits_until_zoom_says(world, api_as, zoom, frozen_now):
@@ -188,7 +186,7 @@ def test_an_unknown_zoom_user_fails_clearly_and_tells_nobody(world, api_as, zoom
     assert consultation.meeting_state == MeetingState.FAILED
     assert "1001" in consultation.meeting_error or "exist" in consultation.meeting_error
     assert AuditEntry.objects.filter(action="meeting.failed").exists()
-    assert not OutboxMail.objects.exists()
+    assert not booking_mail().exists()
 
 
 def test_no_zoom_user_anywhere_is_shown_as_no_host(world, api_as, zoom, frozen_now):
@@ -262,3 +260,21 @@ def test_start_link_when_zoom_is_down_is_a_clear_503(world, api_as, zoom, frozen
     response = api_as(world.counselor).post(f"/api/v1/consultations/{answer['id']}/start-link")
     assert response.status_code == 503
     assert response.json()["code"] == "meeting_unavailable"
+
+
+def test_zoom_check_reports_recording_per_counselor(world, zoom, capsys):
+    from django.core.management.base import CommandError
+
+    from tests.zoom_fixtures import OTHER_USER
+
+    world.counselor2.zoom_user = OTHER_USER  # Zoom's defaults: recording allowed
+    world.counselor2.save()
+    with pytest.raises(CommandError, match="1 counselor"):
+        call_command("zoom-check", "--office", world.office.code)
+    out = capsys.readouterr().out
+    assert f"{world.counselor.user.username}" in out and "ok: recording off" in out
+    assert "RECORDING ON" in out
+    world.counselor2.zoom_user = USER
+    world.counselor2.save()
+    call_command("zoom-check", "--office", world.office.code)
+    assert "RECORDING ON" not in capsys.readouterr().out

@@ -12,7 +12,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.core.management import call_command
 
 from madoguchi.notifications.models import OutboxMail
-from tests.factories import local, make_consultation
+from tests.factories import booking_mail, local, make_consultation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,7 +66,7 @@ def schedule(world):
 def test_mail_waits_while_smtp_is_down_and_goes_once_when_it_is_back(world, frozen_now, smtp_port):
     consultation = schedule(world)
     call_command("worker", "--once")  # nothing listens on the port yet
-    row = OutboxMail.objects.get()
+    row = booking_mail().get()
     assert (row.status, row.attempts) == ("queued", 1)
     assert row.last_error.startswith("ConnectionRefusedError")
     assert row.next_attempt_at == dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)
@@ -92,8 +92,10 @@ def test_mail_waits_while_smtp_is_down_and_goes_once_when_it_is_back(world, froz
         server.stop()
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error) == ("sent", 3, "")
-    assert len(inbox.messages) == 1
-    message = inbox.messages[0]
+    # Every mail arrived exactly once (the request-received note and the scheduled mail).
+    arrived = sorted(m["Message-ID"] for m in inbox.messages)
+    assert arrived == sorted(OutboxMail.objects.values_list("message_id", flat=True))
+    (message,) = [m for m in inbox.messages if m["Message-ID"] == row.message_id]
     assert message["To"] == world.seeker.email
     assert message["Message-ID"] == row.message_id
     assert message["Auto-Submitted"] == "auto-generated"
@@ -109,7 +111,7 @@ def test_a_temporary_refusal_is_retried(world, frozen_now, smtp_port):
     try:
         schedule(world)
         call_command("worker", "--once")
-        row = OutboxMail.objects.get()
+        row = booking_mail().get()
         assert (row.status, row.attempts) == ("queued", 1)
         assert "451" in row.last_error
         inbox.refuse = False
@@ -119,7 +121,8 @@ def test_a_temporary_refusal_is_retried(world, frozen_now, smtp_port):
         server.stop()
     row.refresh_from_db()
     assert row.status == "sent"
-    assert len(inbox.messages) == 1
+    arrived = sorted(m["Message-ID"] for m in inbox.messages)
+    assert arrived == sorted(OutboxMail.objects.values_list("message_id", flat=True))
 
 
 def test_logs_name_no_address(world, frozen_now, smtp_port, caplog):

@@ -9,7 +9,6 @@ import datetime as dt
 import json
 
 import pytest
-from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 
@@ -22,7 +21,7 @@ from madoguchi.notifications.models import OutboxMail
 from madoguchi.records.models import AuditEntry
 from madoguchi.seekers.models import Seeker
 from madoguchi.worker.models import Heartbeat
-from tests.factories import ALL_DECLARATIONS, local, make_consultation
+from tests.factories import ALL_DECLARATIONS, booking_mail, delivered, local, make_consultation
 
 WED_10 = local(2026, 12, 2, 10, 0)
 SECRET = "webhook-secret-for-tests"
@@ -46,7 +45,10 @@ def book(world, start=WED_10, seeker: Seeker | None = None, minutes: int = 60) -
 
 
 def kinds() -> list[str]:
-    return sorted(OutboxMail.objects.values_list("kind", flat=True))
+    """The mails queued, but for the request-received notes every booking starts with."""
+    return sorted(
+        OutboxMail.objects.exclude(kind="request_received").values_list("kind", flat=True)
+    )
 
 
 def deliver(body: dict, *, at: dt.datetime | None = None, secret: str = SECRET):
@@ -91,12 +93,12 @@ def join_event(consultation: Consultation, joined: dt.datetime, *, host: bool = 
 
 def test_scheduling_queues_the_scheduled_mail_and_the_worker_sends_it_once(world):
     consultation = book(world)
-    row = OutboxMail.objects.get()
+    row = OutboxMail.objects.get(kind="scheduled")
     assert (row.kind, row.status, row.to) == ("scheduled", "queued", world.seeker.email)
-    assert mail.outbox == []  # nothing leaves before the worker runs
+    assert delivered() == []  # nothing leaves before the worker runs
     run_worker()
-    assert len(mail.outbox) == 1
-    sent = mail.outbox[0]
+    assert len(delivered()) == 1
+    sent = delivered()[0]
     assert sent.to == [world.seeker.email]
     assert consultation.meeting_passcode in sent.body
     assert sent.extra_headers["Message-ID"] == row.message_id
@@ -108,7 +110,7 @@ def test_scheduling_queues_the_scheduled_mail_and_the_worker_sends_it_once(world
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("sent", 1)
     run_worker()
-    assert len(mail.outbox) == 1  # never twice
+    assert len(delivered()) == 1  # never twice
 
 
 def test_a_failed_booking_queues_no_mail(world):
@@ -141,7 +143,7 @@ def test_cancel_decline_and_reschedule_each_tell_the_seeker(world, frozen_now):
     booking_services.request_decline(request_id=request.pk, reason="定員", actor=world.coordinator)
     assert kinds() == ["cancelled", "declined", "rescheduled", "scheduled"]
     run_worker()
-    assert len(mail.outbox) == 4
+    assert len(delivered()) == 4
     consultation.refresh_from_db()
     assert consultation.calendar_sequence == 2
 
@@ -153,7 +155,7 @@ def test_restricting_a_seeker_tells_them_once(world):
     seeker_restrict(seeker=world.seeker, reason="暴言（再）", actor=world.manager)
     assert kinds() == ["restriction_notice"]
     run_worker()
-    assert "暴言" not in mail.outbox[0].body  # the internal reason stays internal
+    assert "暴言" not in delivered()[0].body  # the internal reason stays internal
 
 
 # No-shows (R13, R14) ----------------------------------------------------------------
@@ -173,7 +175,7 @@ def test_no_show_waits_for_start_plus_grace(world, frozen_now):
     assert not Occupancy.objects.filter(consultation=consultation).exists()
     assert AuditEntry.objects.filter(action="consultation.no_show", actor__isnull=True).exists()
     assert kinds() == ["no_show", "scheduled"]
-    assert len(mail.outbox) == 2
+    assert len(delivered()) == 2
 
 
 def test_no_show_is_found_after_the_worker_was_down_for_days(world, frozen_now):
@@ -265,7 +267,7 @@ def test_day_before_and_hour_before_reminders_go_once_each(world, frozen_now):
     run_worker()
     run_worker()
     assert kinds() == ["reminder_day_before", "reminder_hour_before", "scheduled"]
-    assert len(mail.outbox) == 3
+    assert len(delivered()) == 3
 
 
 def test_no_day_before_reminder_for_a_booking_made_after_its_moment(world, frozen_now):
@@ -389,3 +391,75 @@ def test_readyz_needs_a_worker_seen_lately(world, frozen_now):
     assert Client().get("/readyz").json()["worker"] == "ok"
     frozen_now.shift(dt.timedelta(minutes=3))
     assert Client().get("/readyz").status_code == 503
+
+
+# Online requests: verification ----------------------------------------------------------
+
+
+def web_request(world):
+    return booking_services.request_create(
+        office=world.office,
+        job_seeker_number=world.seeker.number,
+        name=world.seeker.name,
+        preferences=[(WED_10, 60)],
+        channel="web",
+        declarations=ALL_DECLARATIONS,
+        actor=None,
+    )
+
+
+def verify_link() -> str:
+    row = OutboxMail.objects.get(kind="verify_request")
+    (link,) = [w for w in row.text.split() if "/requests/verify/" in w]
+    return link.removeprefix("http://127.0.0.1:8000")
+
+
+def test_an_online_request_waits_for_the_seeker_to_confirm_it(world, frozen_now):
+    request = web_request(world)
+    assert request.status == "pending_verification"
+    assert kinds() == ["verify_request"]
+    link = verify_link()
+    client = Client()
+    page = client.get(link)
+    assert page.status_code == 200
+    request.refresh_from_db()
+    assert request.status == "pending_verification"  # opening the link is not confirming
+    assert client.post(link).status_code == 200
+    assert client.post(link).status_code == 200  # a second press changes nothing
+    request.refresh_from_db()
+    assert request.status == "requested"
+    assert OutboxMail.objects.filter(kind="request_received").count() == 1
+
+
+def test_a_verification_link_expires_after_a_day_and_the_request_with_it(world, frozen_now):
+    request = web_request(world)
+    link = verify_link()
+    frozen_now.shift(dt.timedelta(hours=24, seconds=1))
+    response = Client().post(link)
+    assert response.status_code == 409
+    assert "24" in response.content.decode()
+    run_worker()
+    request.refresh_from_db()
+    assert request.status == "expired"
+
+
+def test_a_forged_verification_link_is_refused(world):
+    request = web_request(world)
+    forged = verify_link()[:-3] + "xx/"
+    assert Client().post(forged).status_code == 404
+    request.refresh_from_db()
+    assert request.status == "pending_verification"
+
+
+def test_an_overturned_no_show_withdraws_its_mail_if_it_has_not_gone(world, frozen_now):
+    consultation = book(world)
+    frozen_now.move_to(WED_10 + dt.timedelta(minutes=10))
+    booking_services.consultation_mark_no_show(consultation_id=consultation.pk, actor=None)
+    assert booking_mail().get(kind="no_show").status == "queued"
+    deliver(join_event(consultation, WED_10 + dt.timedelta(minutes=3)))
+    assert booking_mail().get(kind="no_show").status == "withdrawn"
+    run_worker()
+    assert sorted(m.subject for m in delivered()) == sorted(
+        booking_mail().filter(status="sent").values_list("subject", flat=True)
+    )
+    assert booking_mail().filter(kind="no_show", status="sent").count() == 0

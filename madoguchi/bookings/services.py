@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -109,7 +111,59 @@ def request_create(
             obj=request,
             details={"channel": channel, "terms_version": version.number},
         )
+        if status == Request.Status.PENDING_VERIFICATION:
+            mail = messages.verify_request(request, verify_url=request_verify_url(request))
+        else:
+            mail = messages.request_received(request)
+        mail_queue(mail, office=office, seeker=seeker)
     return request
+
+
+VERIFY_SALT = "madoguchi.request-verify"
+VERIFY_WITHIN = dt.timedelta(hours=24)
+
+
+def request_verify_url(request: Request) -> str:
+    token = signing.dumps(request.pk, salt=VERIFY_SALT)
+    return f"{settings.MADOGUCHI_BASE_URL.rstrip('/')}/requests/verify/{token}/"
+
+
+def request_verify(*, token: str) -> Request:
+    """The seeker opened the link in the verification mail: the request goes to the office.
+
+    Idempotent: a second press answers the request as it is now.
+    """
+    try:
+        request_id = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_WITHIN)
+    except signing.SignatureExpired as error:
+        raise BookingError(
+            "invalid_transition",
+            _("This link has expired (it is valid for 24 hours). Please send the request again."),
+        ) from error
+    except signing.BadSignature as error:
+        raise BookingError("not_found", _("This link is not valid.")) from error
+    with transaction.atomic():
+        request = _request_lock(request_id)
+        if request.status != Request.Status.PENDING_VERIFICATION:
+            return request
+        _request_transition(request, Request.Status.REQUESTED, actor=None)
+        mail_queue(messages.request_received(request), office=request.office, seeker=request.seeker)
+    return request
+
+
+def requests_expire(*, now: dt.datetime) -> int:
+    """The clock: online requests never verified within 24 hours expire."""
+    stale = Request.objects.filter(
+        status=Request.Status.PENDING_VERIFICATION, created_at__lt=now - VERIFY_WITHIN
+    ).values_list("pk", flat=True)[:1000]
+    expired = 0
+    for pk in stale:
+        with transaction.atomic():
+            request = _request_lock(pk)
+            if request.status == Request.Status.PENDING_VERIFICATION:
+                _request_transition(request, Request.Status.EXPIRED, actor=None)
+                expired += 1
+    return expired
 
 
 def _transition(

@@ -133,6 +133,7 @@ def prune(*, now: dt.datetime) -> int:
 
 def tick(*, now: dt.datetime | None = None) -> dict[str, int]:
     """One round of the clock; returns how much of each kind of work it found."""
+    from madoguchi.bookings.services import requests_expire
     from madoguchi.meetings.services import meetings_requeue
     from madoguchi.notifications.outbox import outbox_requeue
 
@@ -142,4 +143,5 @@ def tick(*, now: dt.datetime | None = None) -> dict[str, int]:
         "reminders": reminders_queue(now=now),
         "mail": outbox_requeue(now=now),
         "meetings": meetings_requeue(now=now),
+        "expired_requests": requests_expire(now=now),
     }
