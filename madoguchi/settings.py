@@ -111,7 +111,6 @@ def database_config() -> dict[str, Any]:
         # both read "free" and then fight over the lock; the timeout makes a waiting
         # writer queue instead of failing with "database is locked".
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,

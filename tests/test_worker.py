@@ -122,12 +122,14 @@ def test_a_failed_booking_queues_no_mail(world):
 
 def test_cancel_decline_and_reschedule_each_tell_the_seeker(world, frozen_now):
     consultation = book(world)
+    run_worker()
     booking_services.consultation_reschedule(
         consultation_id=consultation.pk,
         start=local(2026, 12, 3, 10, 0),
         duration_minutes=45,
         actor=world.coordinator,
     )
+    run_worker()
     booking_services.consultation_cancel(
         consultation_id=consultation.pk, channel="phone", reason="体調不良", actor=world.coordinator
     )
@@ -144,6 +146,7 @@ def test_cancel_decline_and_reschedule_each_tell_the_seeker(world, frozen_now):
     assert kinds() == ["cancelled", "declined", "rescheduled", "scheduled"]
     run_worker()
     assert len(delivered()) == 4
+    assert set(booking_mail().values_list("status", flat=True)) == {"sent"}
     consultation.refresh_from_db()
     assert consultation.calendar_sequence == 2
 
@@ -409,7 +412,8 @@ def web_request(world):
 
 
 def verify_link() -> str:
-    row = OutboxMail.objects.get(kind="verify_request")
+    run_worker()
+    row = OutboxMail.objects.get(kind="verify_request", status="sent")
     (link,) = [w for w in row.text.split() if "/requests/verify/" in w]
     return link.removeprefix("http://127.0.0.1:8000")
 
@@ -457,9 +461,24 @@ def test_an_overturned_no_show_withdraws_its_mail_if_it_has_not_gone(world, froz
     booking_services.consultation_mark_no_show(consultation_id=consultation.pk, actor=None)
     assert booking_mail().get(kind="no_show").status == "queued"
     deliver(join_event(consultation, WED_10 + dt.timedelta(minutes=3)))
-    assert booking_mail().get(kind="no_show").status == "withdrawn"
     run_worker()
+    assert booking_mail().get(kind="no_show").status == "withdrawn"
     assert sorted(m.subject for m in delivered()) == sorted(
         booking_mail().filter(status="sent").values_list("subject", flat=True)
     )
     assert booking_mail().filter(kind="no_show", status="sent").count() == 0
+
+
+def test_mail_that_no_longer_fits_when_its_turn_comes_is_withdrawn_not_sent(world, frozen_now):
+    consultation = book(world)  # "scheduled" queued, not yet sent
+    booking_services.consultation_cancel(
+        consultation_id=consultation.pk, channel="phone", reason="都合", actor=world.coordinator
+    )
+    run_worker()
+    assert dict(booking_mail().values_list("kind", "status")) == {
+        "scheduled": "withdrawn",
+        "cancelled": "sent",
+    }
+    assert [m.extra_headers["Message-ID"] for m in delivered()] == [
+        booking_mail().get(kind="cancelled").message_id
+    ]

@@ -254,11 +254,11 @@ def requests_get(request: HttpRequest, request_id: int):
 def requests_schedule(request: HttpRequest, request_id: int, body: ScheduleIn):
     """R9: pick a time and a counselor; the meeting is created and the seeker told."""
     staff = _staff(request)
-    found = _request_get(staff, request_id)
     if staff.role == Staff.Role.COUNSELOR and body.counselor not in (None, staff.username):
         raise BookingError("forbidden", _("Counselors book consultations for themselves."))
     consultation = booking_services.consultation_schedule(
-        request_id=found.pk,
+        request_id=request_id,
+        authorize=lambda found: permissions.check_request(staff, found),
         start=body.start,
         duration_minutes=body.duration_minutes,
         counselor=body.counselor,

@@ -7,13 +7,14 @@ still ends in a clean `slot_taken` / `seeker_busy`, never in two bookings.
 """
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,11 +29,11 @@ from madoguchi.bookings.models import (
 )
 from madoguchi.errors import BookingError
 from madoguchi.meetings.jobs import meeting_plan_create, meeting_plan_delete, meeting_plan_update
-from madoguchi.notifications import messages
-from madoguchi.notifications.outbox import mail_queue, outbox_withdraw
+from madoguchi.notifications.outbox import mail_queue
 from madoguchi.offices import calendar
 from madoguchi.offices.models import Office, Staff
-from madoguchi.records.audit import audit_record
+from madoguchi.records.audit import audit_entry, audit_record
+from madoguchi.records.models import AuditEntry
 from madoguchi.seekers.models import Seeker
 from madoguchi.seekers.numbers import normalize_job_seeker_number
 from madoguchi.seekers.services import counselor_resolve, seeker_flag_for_review, seeker_restrict
@@ -112,10 +113,14 @@ def request_create(
             details={"channel": channel, "terms_version": version.number},
         )
         if status == Request.Status.PENDING_VERIFICATION:
-            mail = messages.verify_request(request, verify_url=request_verify_url(request))
+            mail_queue(
+                "verify_request",
+                seeker=seeker,
+                request=request,
+                verify_url=request_verify_url(request),
+            )
         else:
-            mail = messages.request_received(request)
-        mail_queue(mail, office=office, seeker=seeker)
+            mail_queue("request_received", seeker=seeker, request=request)
     return request
 
 
@@ -147,7 +152,7 @@ def request_verify(*, token: str) -> Request:
         if request.status != Request.Status.PENDING_VERIFICATION:
             return request
         _request_transition(request, Request.Status.REQUESTED, actor=None)
-        mail_queue(messages.request_received(request), office=request.office, seeker=request.seeker)
+        mail_queue("request_received", seeker=request.seeker, request=request)
     return request
 
 
@@ -174,6 +179,7 @@ def _transition(
     illegal: str,
     raced: str,
     details: dict | None = None,
+    audit_into: list | None = None,
     **fields: Any,
 ) -> None:
     """The one door for a request's or a consultation's status (SPEC §4).
@@ -199,16 +205,26 @@ def _transition(
     obj.status, obj.status_changed_at = to, now
     for key, value in fields.items():
         setattr(obj, key, value)
-    audit_record(
+    entry = audit_entry(
         actor=actor,
         action=f"{model._meta.model_name}.{to}",
         obj=obj,
         details={"from": previous, **(details or {})},
     )
+    if audit_into is None:
+        entry.save()
+    else:
+        audit_into.append(entry)  # the caller saves it with its own, in one statement
 
 
 def _request_transition(
-    request: Request, to: str, *, actor: Staff | None, details: dict | None = None, **fields
+    request: Request,
+    to: str,
+    *,
+    actor: Staff | None,
+    details: dict | None = None,
+    audit_into: list | None = None,
+    **fields,
 ) -> None:
     _transition(
         request,
@@ -217,6 +233,7 @@ def _request_transition(
         illegal=_("A request that is %(status)s cannot be %(to)s."),
         raced=_("The request was changed by someone else."),
         details=details,
+        audit_into=audit_into,
         **fields,
     )
 
@@ -230,7 +247,7 @@ def request_decline(*, request_id: int, reason: str, actor: Staff) -> Request:
         _request_transition(
             request, Request.Status.DECLINED, actor=actor, decline_reason=reason.strip()
         )
-        mail_queue(messages.declined(request), office=request.office, seeker=request.seeker)
+        mail_queue("declined", seeker=request.seeker, request=request)
     return request
 
 
@@ -274,8 +291,18 @@ def _claim_time(consultation: Consultation) -> None:
     Must run inside the caller's transaction.
     """
     cells = calendar.grid_cells(consultation.start, consultation.end)
-    _check_counselor_free(consultation.counselor, cells)
-    if Occupancy.objects.filter(seeker=consultation.seeker, cell__in=cells).exists():
+    # One query for both friendly checks: the counselor's own claims sort first.
+    clash = (
+        Occupancy.objects.filter(
+            Q(counselor=consultation.counselor) | Q(seeker=consultation.seeker), cell__in=cells
+        )
+        .order_by(Case(When(counselor=consultation.counselor, then=Value(0)), default=Value(1)))
+        .values_list("counselor_id", "blocked_time_id")
+        .first()
+    )
+    if clash is not None:
+        if clash[0] == consultation.counselor_id:
+            _refuse_counselor(consultation.counselor, blocked=clash[1] is not None)
         raise BookingError("seeker_busy")
     rows = [
         Occupancy(
@@ -314,11 +341,14 @@ def _check_counselor_free(counselor: Staff, cells: list[dt.datetime]) -> None:
             "blocked_time_id", flat=True
         )[:1]
     )
-    if not clash:
-        return
+    if clash:
+        _refuse_counselor(counselor, blocked=clash[0] is not None)
+
+
+def _refuse_counselor(counselor: Staff, *, blocked: bool) -> None:
     message = (
         _("%(name)s is not available then (blocked time).")
-        if clash[0] is not None
+        if blocked
         else _("%(name)s already has a consultation then.")
     )
     raise BookingError("slot_taken", message % {"name": counselor})
@@ -332,14 +362,18 @@ def consultation_schedule(
     counselor: str | None = None,
     override_reason: str = "",
     actor: Staff,
+    authorize: Callable[[Request], None] | None = None,
 ) -> Consultation:
     """R9–R11: turn a request into a consultation with a meeting.
 
     `counselor` is a username of the office's counselors; by default the seeker's own.
-    Short notice (R8) needs `override_reason`, which is recorded.
+    Short notice (R8) needs `override_reason`, which is recorded. `authorize` (the API's
+    permission check) sees the locked request first, so it is read only once.
     """
     with transaction.atomic():
         request = _request_lock(request_id)
+        if authorize is not None:
+            authorize(request)
         if request.status != Request.Status.REQUESTED:
             raise BookingError(
                 "invalid_transition",
@@ -354,7 +388,7 @@ def consultation_schedule(
         rules.check_seeker_can_book(seeker, _office_today(office, now))
         rules.check_seeker_can_book(seeker, start.astimezone(office.tz).date())
         chosen = _counselor_for(office=office, username=counselor, seeker=seeker)
-        consultation = Consultation.objects.create(
+        consultation = Consultation(
             office=office,
             seeker=seeker,
             counselor=chosen,
@@ -367,35 +401,40 @@ def consultation_schedule(
             created_by=actor,
             created_at=now,
         )
+        meeting = meeting_plan_create(consultation, save=False)
+        consultation.save(force_insert=True)
         _claim_time(consultation)
-        if meeting_plan_create(consultation) == MeetingState.READY:
-            _tell(consultation, messages.scheduled(consultation))
+        if meeting == MeetingState.READY:
+            _tell(consultation, "scheduled")
         # Otherwise the seeker is told once the meeting exists (meetings.services).
+        entries: list = []
         _request_transition(
             request,
             Request.Status.SCHEDULED,
             actor=actor,
             details={"consultation": consultation.pk},
+            audit_into=entries,
         )
-        audit_record(
-            actor=actor,
-            action="consultation.scheduled",
-            obj=consultation,
-            details={
-                "start": consultation.start.isoformat(),
-                "duration_minutes": duration_minutes,
-                "counselor": chosen.username,
-                "override_reason": consultation.override_reason,
-            },
+        entries.append(
+            audit_entry(
+                actor=actor,
+                action="consultation.scheduled",
+                obj=consultation,
+                details={
+                    "start": consultation.start.isoformat(),
+                    "duration_minutes": duration_minutes,
+                    "counselor": chosen.username,
+                    "override_reason": consultation.override_reason,
+                },
+            )
         )
+        AuditEntry.objects.bulk_create(entries)
     return consultation
 
 
-def _tell(consultation: Consultation, mail: messages.Mail | None) -> None:
+def _tell(consultation: Consultation, kind: str, **params: Any) -> None:
     """Queue a mail to the consultation's seeker, in the current transaction."""
-    mail_queue(
-        mail, office=consultation.office, seeker=consultation.seeker, consultation=consultation
-    )
+    mail_queue(kind, seeker=consultation.seeker, consultation=consultation, **params)
 
 
 def consultation_reschedule(
@@ -450,7 +489,7 @@ def consultation_reschedule(
         meeting_plan_update(consultation)
         if told:
             # Same meeting ID and passcode; a Zoom meeting's new time follows from the worker.
-            _tell(consultation, messages.rescheduled(consultation, previous_start=previous_start))
+            _tell(consultation, "rescheduled", previous_start=previous_start)
         audit_record(
             actor=actor,
             action="consultation.rescheduled",
@@ -525,7 +564,7 @@ def consultation_cancel(
             calendar_sequence=consultation.calendar_sequence + 1,
         )
         meeting_plan_delete(consultation)
-        _tell(consultation, messages.cancelled(consultation))
+        _tell(consultation, "cancelled")
     return consultation
 
 
@@ -648,19 +687,17 @@ def consultation_mark_no_show(*, consultation_id: int, actor: Staff | None) -> C
         flagged = no_shows >= office.strike_threshold
         if flagged:
             seeker_flag_for_review(seeker=seeker, no_shows=no_shows, actor=actor)
-        _tell(
-            consultation,
-            messages.no_show(consultation, no_show_count=no_shows, flagged=flagged),
-        )
+        _tell(consultation, "no_show", no_show_count=no_shows, flagged=flagged)
     return consultation
 
 
 def consultation_overturn_no_show(*, consultation: Consultation, joined_at: dt.datetime) -> None:
     """A join that happened before the no-show moment reached us late: undo the no-show.
 
-    The consultation is scheduled again (its time claimed again) and its no-show mail,
-    if still waiting in the outbox, is withdrawn. Runs in the caller's transaction with
-    the consultation locked. A seeker flagged for review stays flagged for staff to lift.
+    The consultation is scheduled again (its time claimed again); its no-show mail, if
+    still waiting in the outbox, no longer fits and is withdrawn when its turn comes. Runs
+    in the caller's transaction with the consultation locked. A seeker flagged for review
+    stays flagged for staff to lift.
     """
     _transition(
         consultation,
@@ -673,7 +710,6 @@ def consultation_overturn_no_show(*, consultation: Consultation, joined_at: dt.d
     with suppress(BookingError):
         # If the freed time was booked meanwhile, the record of the join still stands.
         _claim_time(consultation)
-    withdrawn = outbox_withdraw(consultation_id=consultation.pk, kind="no_show")
     if consultation.meeting_state == MeetingState.DELETE and not consultation.meeting_attempts:
         Consultation.objects.filter(pk=consultation.pk).update(
             meeting_state=MeetingState.READY, meeting_next_attempt_at=None
@@ -682,7 +718,7 @@ def consultation_overturn_no_show(*, consultation: Consultation, joined_at: dt.d
         actor=None,
         action="consultation.no_show_overturned",
         obj=consultation,
-        details={"no_show_mail_withdrawn": bool(withdrawn)},
+        details={"joined_at": joined_at.isoformat()},
     )
 
 

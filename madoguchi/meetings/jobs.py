@@ -34,11 +34,14 @@ def _queue_sync(consultation: Consultation, state: str) -> None:
     consultation.meeting_error = ""
     consultation.meeting_attempts = 0
     consultation.meeting_next_attempt_at = timezone.now() + leases.queue_grace()
-    enqueue_on_commit(sync_meeting, consultation.pk)
+    enqueue_on_commit(sync_meeting, consultation)
 
 
-def meeting_plan_create(consultation: Consultation) -> str:
-    """A new consultation's meeting; returns its state (`ready` means details exist now)."""
+def meeting_plan_create(consultation: Consultation, *, save: bool = True) -> str:
+    """A new consultation's meeting; returns its state (`ready` means details exist now).
+
+    With `save=False` the fields are only set, for a consultation not yet inserted.
+    """
     name = providers.provider_name()
     consultation.meeting_provider = name
     if name == "fake":
@@ -56,7 +59,8 @@ def meeting_plan_create(consultation: Consultation) -> str:
             _queue_sync(consultation, MeetingState.CREATE)
         else:
             consultation.meeting_state = MeetingState.NO_HOST
-    consultation.save(update_fields=FIELDS)
+    if save:
+        consultation.save(update_fields=FIELDS)
     return consultation.meeting_state
 
 

@@ -157,7 +157,6 @@ def _sync_done(
     planned: tuple[dt.datetime, dt.datetime],
     created: ZoomMeeting | None,
 ) -> str:
-    from madoguchi.notifications import messages
     from madoguchi.notifications.outbox import mail_queue
     from madoguchi.worker.tasks import enqueue_on_commit, sync_meeting
 
@@ -209,12 +208,7 @@ def _sync_done(
             and consultation.status == Consultation.Status.SCHEDULED
         ):
             # R9: the seeker is told once the meeting exists, not before.
-            mail_queue(
-                messages.scheduled(consultation),
-                office=consultation.office,
-                seeker=consultation.seeker,
-                consultation=consultation,
-            )
+            mail_queue("scheduled", seeker=consultation.seeker, consultation=consultation)
     return "done"
 
 
@@ -246,7 +240,6 @@ def meeting_enter_details(
     *, consultation_id: int, meeting_id: str, passcode: str, join_url: str, actor: Any
 ) -> Consultation:
     """Manual provider: staff made the meeting themselves and type its details in."""
-    from madoguchi.notifications import messages
     from madoguchi.notifications.outbox import mail_queue
 
     digits = "".join(ch for ch in meeting_id if ch.isdigit())
@@ -285,12 +278,7 @@ def meeting_enter_details(
             details={"meeting_id": digits},
         )
         # First details: the scheduled mail; changed details: the same mail again.
-        mail_queue(
-            messages.scheduled(consultation),
-            office=consultation.office,
-            seeker=consultation.seeker,
-            consultation=consultation,
-        )
+        mail_queue("scheduled", seeker=consultation.seeker, consultation=consultation)
     return consultation
 
 

@@ -1,8 +1,8 @@
 """The outbox: every mail is a row, written in the transaction of the change that causes it.
 
-The worker sends rows after commit and marks them sent; while the mail server is down a
-row waits with growing pauses, so a mail is never lost and, once marked sent, never
-sent again.
+The row names the message (`kind`), its object and parameters; the worker renders and
+sends it after commit and marks it sent; while the mail server is down a row waits with
+growing pauses, so a mail is never lost and, once marked sent, never sent again.
 """
 
 from django.db import models
@@ -29,11 +29,17 @@ class OutboxMail(models.Model):
         null=True,
         blank=True,
     )
+    request = models.ForeignKey(
+        "bookings.Request", on_delete=models.SET_NULL, related_name="mails", null=True, blank=True
+    )
     kind = models.CharField(_("kind"), max_length=40)
-    language = models.CharField(_("language"), max_length=5)
-    to = models.EmailField(_("to"))
-    subject = models.CharField(_("subject"), max_length=300)
-    text = models.TextField(_("text"))
+    # What the message function needs besides its object (e.g. the previous start).
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # Rendered when sent, from the objects as they are then; kept as sent.
+    language = models.CharField(_("language"), max_length=5, blank=True)
+    to = models.EmailField(_("to"), blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    text = models.TextField(_("text"), blank=True)
     html = models.TextField(_("HTML"), blank=True)
     # [{"filename", "mimetype", "content" (base64)}]
     attachments = models.JSONField(_("attachments"), default=list, blank=True)

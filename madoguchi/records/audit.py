@@ -30,8 +30,22 @@ def audit_record(
     `actor` is a Staff, a User, or None for the system (the worker). Secrets in
     `details` are masked before they are stored.
     """
+    entry = audit_entry(actor=actor, action=action, obj=obj, office=office, details=details)
+    entry.save()
+    return entry
+
+
+def audit_entry(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    office: Any = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """The entry `audit_record` would write, unsaved (to save several in one statement)."""
     user = getattr(actor, "user", actor)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         at=timezone.now(),
         actor=user,
         actor_label=user.get_username() if user is not None else "system",

@@ -101,7 +101,6 @@ def _seeker_set_restriction(
 @transaction.atomic
 def seeker_restrict(*, seeker: Seeker, reason: str, actor: Staff | None) -> Seeker:
     """R3/R14/R15: refuse further online consultations until lifted; the seeker is told."""
-    from madoguchi.notifications import messages
     from madoguchi.notifications.outbox import mail_queue
 
     if not reason.strip():
@@ -115,7 +114,7 @@ def seeker_restrict(*, seeker: Seeker, reason: str, actor: Staff | None) -> Seek
         action="seeker.restricted",
     )
     if not told:
-        mail_queue(messages.restriction_notice(seeker), office=seeker.office, seeker=seeker)
+        mail_queue("restriction_notice", seeker=seeker)
     return seeker
 
 

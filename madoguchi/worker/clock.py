@@ -65,7 +65,6 @@ def _reminder_moment(consultation: Consultation, when: str) -> dt.datetime:
 
 def reminders_queue(*, now: dt.datetime, limit: int = 2000) -> int:
     """The day-before (office-set time) and the hour-before reminders, each once."""
-    from madoguchi.notifications import messages
     from madoguchi.notifications.outbox import mail_queue
 
     sent = 0
@@ -102,10 +101,7 @@ def reminders_queue(*, now: dt.datetime, limit: int = 2000) -> int:
                 ).update(**{field: now})
                 if taken and not skip:
                     mail_queue(
-                        messages.reminder(consultation, when=when),
-                        office=consultation.office,
-                        seeker=consultation.seeker,
-                        consultation=consultation,
+                        f"reminder_{when}", seeker=consultation.seeker, consultation=consultation
                     )
                     sent += 1
     return sent

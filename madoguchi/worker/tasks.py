@@ -35,7 +35,8 @@ def enqueue_on_commit(job: Any, *args: Any) -> None:
 
     def enqueue() -> None:
         try:
-            job.enqueue(*args)
+            # A model instance saved later in the transaction stands for its id.
+            job.enqueue(*(arg.pk if hasattr(arg, "pk") else arg for arg in args))
         except Exception:
             logger.warning("could not queue %s; the clock will pick it up", job.name)
 
