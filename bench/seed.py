@@ -257,6 +257,7 @@ def _consultation(model, rng: random.Random, *, start, minutes, future, now, **f
         meeting_passcode=secrets.token_hex(4),
         meeting_join_url=f"http://127.0.0.1:8000/meetings/fake/{meeting_id}/",
         meeting_state="ready",
+        meeting_ready_at=min(now, start) - dt.timedelta(days=7),
         **fields,
     )
     if status == model.Status.COMPLETED:

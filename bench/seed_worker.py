@@ -122,6 +122,7 @@ def seed(args: argparse.Namespace) -> dict:
                 meeting_passcode=secrets.token_hex(4),
                 meeting_join_url=f"http://127.0.0.1:8000/meetings/fake/{meeting_id}/",
                 meeting_state="ready",
+                meeting_ready_at=start - dt.timedelta(days=7),
             )
         )
     Consultation.objects.bulk_create(consultations, batch_size=500)

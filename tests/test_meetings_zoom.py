@@ -141,7 +141,13 @@ def test_no_show_deletes_the_zoom_meeting(world, api_as, zoom, frozen_now):
     frozen_now.move_to(WED_10 + dt.timedelta(minutes=10))
     worker()
     consultation = Consultation.objects.get(pk=answer["id"])
-    assert (consultation.status, consultation.meeting_state) == ("no_show", "deleted")
+    # Kept until Zoom can no longer deliver a late join that would undo the no-show.
+    assert (consultation.status, consultation.meeting_state) == ("no_show", "delete")
+    assert len(zoom.meetings) == 1
+    frozen_now.move_to(WED_10 + dt.timedelta(minutes=80))
+    worker()
+    consultation.refresh_from_db()
+    assert consultation.meeting_state == "deleted"
     assert zoom.meetings == {}
 
 
@@ -239,6 +245,7 @@ def test_a_meeting_made_before_a_crash_is_adopted_not_made_twice(world, api_as, 
     consultation.refresh_from_db()
     assert len(zoom.meetings) == 1
     assert consultation.meeting_id == str(made.id)
+    assert consultation.meeting_passcode == "a1B2c3D4"  # read back: Zoom's list omits it
     assert consultation.meeting_state == MeetingState.READY
 
 
@@ -278,3 +285,88 @@ def test_zoom_check_reports_recording_per_counselor(world, zoom, capsys):
     world.counselor2.save()
     call_command("zoom-check", "--office", world.office.code)
     assert "RECORDING ON" not in capsys.readouterr().out
+
+
+def test_moving_twice_while_zoom_is_behind_tells_the_seeker_both_times(
+    world, api_as, zoom, frozen_now
+):
+    answer = schedule(world, api_as)
+    worker()
+    zoom.fail_next(503, times=4)
+    for start in (THU_14, local(2026, 12, 4, 14, 0)):
+        moved = api_as(world.coordinator).post(
+            f"/api/v1/consultations/{answer['id']}/reschedule",
+            {"start": start.isoformat(), "duration_minutes": 45},
+        )
+        assert moved.status_code == 200
+        worker()
+    rescheduled = booking_mail().filter(kind="rescheduled")
+    assert list(rescheduled.values_list("status", flat=True)) == ["sent", "sent"]
+
+
+def test_a_new_counselor_on_a_move_gets_a_new_meeting_under_their_own_user(
+    world, api_as, zoom, frozen_now
+):
+    from tests.zoom_fixtures import OTHER_USER
+
+    world.counselor2.zoom_user = OTHER_USER
+    world.counselor2.save()
+    answer = schedule(world, api_as)
+    worker()
+    old_id = int(Consultation.objects.get(pk=answer["id"]).meeting_id)
+    api_as(world.coordinator).post(
+        f"/api/v1/consultations/{answer['id']}/reschedule",
+        {"start": THU_14.isoformat(), "duration_minutes": 45, "counselor": "suzuki"},
+    )
+    worker()
+    consultation = Consultation.objects.get(pk=answer["id"])
+    assert old_id not in zoom.meetings
+    (meeting,) = zoom.meetings.values()
+    assert meeting["host_email"] == OTHER_USER
+    assert consultation.meeting_id == str(meeting["id"])
+    assert consultation.meeting_state == MeetingState.READY
+    sent = booking_mail().filter(kind="scheduled", status="sent")
+    assert sent.count() == 2  # the new meeting's details went out
+
+
+def test_start_link_is_the_hosting_counselors_alone(world, api_as, zoom, frozen_now):
+    answer = schedule(world, api_as)
+    worker()
+    for other in (world.coordinator, world.manager, world.counselor2, world.auditor):
+        response = api_as(other).post(f"/api/v1/consultations/{answer['id']}/start-link")
+        assert response.status_code in (403, 404), other
+
+
+def test_typed_meeting_details_cannot_replace_a_zoom_meeting(world, api_as, zoom, frozen_now):
+    answer = schedule(world, api_as)
+    worker()
+    response = api_as(world.coordinator).post(
+        f"/api/v1/consultations/{answer['id']}/meeting",
+        {"meeting_id": "123 4567 8901", "passcode": "x", "join_url": "https://zoom.us/j/1"},
+    )
+    assert response.status_code == 409
+    assert Consultation.objects.get(pk=answer["id"]).meeting_provider == "zoom"
+
+
+def test_when_zoom_cannot_make_it_staff_may_type_in_a_meeting_they_made(
+    world, api_as, zoom, frozen_now
+):
+    world.counselor.zoom_user = "nobody@office.example"
+    world.counselor.save()
+    answer = schedule(world, api_as)
+    worker()
+    response = api_as(world.coordinator).post(
+        f"/api/v1/consultations/{answer['id']}/meeting",
+        {"meeting_id": "123 4567 8901", "passcode": "abc123", "join_url": "https://zoom.us/j/1"},
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["meeting"] | {"join_url": ""} == {
+        "provider": "manual",
+        "id": "12345678901",
+        "passcode": "abc123",
+        "join_url": "",
+        "state": "ready",
+        "error": "",
+    }
+    worker()
+    assert booking_mail().get(kind="scheduled").status == "sent"

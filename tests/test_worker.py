@@ -303,7 +303,7 @@ def test_webhook_refuses_forged_and_stale_deliveries(world, frozen_now, tamper, 
     if tamper == "wrong_secret":
         response = deliver(event, secret="guess")
     elif tamper == "stale":
-        response = deliver(event, at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=6))
+        response = deliver(event, at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=91))
     else:
         response = Client().post("/webhooks/zoom", event, content_type="application/json")
     assert response.status_code == 401
@@ -375,12 +375,13 @@ def test_webhook_without_a_configured_secret_refuses(world, settings):
 
 def test_fake_meeting_page_joins_through_the_signed_webhook(world, frozen_now):
     consultation = book(world)
+    frozen_now.move_to(WED_10 - dt.timedelta(minutes=5))
     client = Client()
     page = client.get(f"/meetings/fake/{consultation.meeting_id}/")
     assert page.status_code == 200
     assert client.post(f"/meetings/fake/{consultation.meeting_id}/").status_code == 200
     consultation.refresh_from_db()
-    assert consultation.seeker_joined_at == WED_10 - dt.timedelta(days=1)  # the frozen now
+    assert consultation.seeker_joined_at == WED_10 - dt.timedelta(minutes=5)
     assert MeetingEvent.objects.get().event == "meeting.participant_joined"
 
 
@@ -482,3 +483,50 @@ def test_mail_that_no_longer_fits_when_its_turn_comes_is_withdrawn_not_sent(worl
     assert [m.extra_headers["Message-ID"] for m in delivered()] == [
         booking_mail().get(kind="cancelled").message_id
     ]
+
+
+# Review findings: what must not happen ---------------------------------------------------
+
+
+def test_no_no_show_for_a_seeker_who_never_had_the_meeting_details(world, frozen_now):
+    consultation = book(world)
+    Consultation.objects.filter(pk=consultation.pk).update(
+        meeting_state=MeetingState.NO_HOST, meeting_ready_at=None
+    )
+    frozen_now.move_to(WED_10 + dt.timedelta(minutes=30))
+    run_worker()
+    consultation.refresh_from_db()
+    assert consultation.status == "scheduled"
+    assert "no_show" not in kinds()
+
+
+def test_a_retry_zoom_signed_twenty_minutes_ago_is_taken(world, frozen_now):
+    consultation = book(world)
+    frozen_now.move_to(WED_10 + dt.timedelta(minutes=25))
+    event = join_event(consultation, WED_10 + dt.timedelta(minutes=4))
+    response = deliver(event, at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20))
+    assert response.status_code == 200
+
+
+def test_a_join_long_before_the_consultation_is_a_device_test_not_a_show(world, frozen_now):
+    consultation = book(world)
+    frozen_now.move_to(WED_10 - dt.timedelta(hours=20))
+    assert deliver(join_event(consultation, WED_10 - dt.timedelta(hours=20))).json() == {
+        "status": "join_outside_time"
+    }
+    frozen_now.move_to(WED_10 + dt.timedelta(minutes=10))
+    run_worker()
+    consultation.refresh_from_db()
+    assert consultation.status == "no_show"
+
+
+def test_an_event_for_a_reused_meeting_id_goes_to_the_consultation_at_that_time(world, frozen_now):
+    first = book(world)
+    second = book(world, start=local(2026, 12, 3, 10, 0))
+    Consultation.objects.filter(pk=second.pk).update(meeting_id=first.meeting_id)
+    frozen_now.move_to(WED_10 + dt.timedelta(minutes=2))
+    deliver(join_event(first, WED_10 + dt.timedelta(minutes=2)))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.seeker_joined_at is not None
+    assert second.seeker_joined_at is None

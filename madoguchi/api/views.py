@@ -420,6 +420,9 @@ def consultations_start_link(request: HttpRequest, consultation_id: int, respons
     """The host's start link, fetched fresh from Zoom (it is a credential: never cached)."""
     staff = _staff(request)
     found = _consultation_get(staff, consultation_id)
+    if found.counselor_id != staff.pk:
+        # The link signs its holder in as the meeting's host: only that counselor.
+        raise BookingError("forbidden", _("Only the consultation's counselor can start it."))
     url = meeting_services.meeting_start_url(consultation=found)
     audit_record(actor=staff, action="meeting.start_link_fetched", obj=found)
     response["Cache-Control"] = "no-store"

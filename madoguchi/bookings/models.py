@@ -191,6 +191,11 @@ class Consultation(models.Model):
     calendar_sequence = models.PositiveIntegerField(_("calendar file sequence"), default=0)
     reminded_day_before_at = models.DateTimeField(null=True, blank=True)
     reminded_hour_before_at = models.DateTimeField(null=True, blank=True)
+    # When the meeting's details first existed (and the seeker could be told them); no
+    # automatic no-show for a consultation whose seeker never had them (R13).
+    meeting_ready_at = models.DateTimeField(_("meeting ready since"), null=True, blank=True)
+    # A meeting to delete before a new one is made (the host changed on a move).
+    meeting_replaced_id = models.CharField(max_length=50, blank=True)
     cancel_channel = models.CharField(
         _("cancelled through"), max_length=20, choices=Channel.choices, blank=True
     )

@@ -485,7 +485,7 @@ def consultation_reschedule(
             ]
         )
         _claim_time(consultation)
-        told = consultation.meeting_state == MeetingState.READY
+        told = consultation.meeting_ready_at is not None
         meeting_plan_update(consultation)
         if told:
             # Same meeting ID and passcode; a Zoom meeting's new time follows from the worker.
@@ -670,13 +670,20 @@ def consultation_mark_no_show(*, consultation_id: int, actor: Staff | None) -> C
                 "invalid_transition",
                 _("The seeker joined or contacted the office; this is not a no-show."),
             )
+        if consultation.meeting_ready_at is None or consultation.meeting_ready_at > due:
+            raise BookingError(
+                "invalid_transition",
+                _("The seeker did not have the meeting details in time; this is not a no-show."),
+            )
         _consultation_transition(
             consultation,
             Consultation.Status.NO_SHOW,
             actor=actor,
             calendar_sequence=consultation.calendar_sequence + 1,
         )
-        meeting_plan_delete(consultation)
+        # The meeting goes once Zoom can no longer deliver a late join (its last retry
+        # comes an hour after the event), so an undone no-show still has its meeting.
+        meeting_plan_delete(consultation, delay=NO_SHOW_MEETING_KEPT)
         # Lock the seeker before counting, so two no-shows at once both see each other.
         seeker = Seeker.objects.select_for_update().get(pk=consultation.seeker_id)
         consultation.seeker = seeker
@@ -689,6 +696,9 @@ def consultation_mark_no_show(*, consultation_id: int, actor: Staff | None) -> C
             seeker_flag_for_review(seeker=seeker, no_shows=no_shows, actor=actor)
         _tell(consultation, "no_show", no_show_count=no_shows, flagged=flagged)
     return consultation
+
+
+NO_SHOW_MEETING_KEPT = dt.timedelta(minutes=70)
 
 
 def consultation_overturn_no_show(*, consultation: Consultation, joined_at: dt.datetime) -> None:

@@ -5,6 +5,7 @@ is only planned here (`meeting_state` create/update/delete) and made by the work
 after commit, so a slow or absent Zoom never holds a booking or a page.
 """
 
+import datetime as dt
 import secrets
 
 from django.utils import timezone
@@ -24,17 +25,25 @@ FIELDS = [
     "meeting_error",
     "meeting_attempts",
     "meeting_next_attempt_at",
+    "meeting_ready_at",
+    "meeting_replaced_id",
 ]
 
 
-def _queue_sync(consultation: Consultation, state: str) -> None:
+def _queue_sync(
+    consultation: Consultation, state: str, *, delay: dt.timedelta | None = None
+) -> None:
+    """Ask the worker for a call: at once after commit, or (with `delay`) from the clock."""
     from madoguchi.worker.tasks import enqueue_on_commit, sync_meeting
 
     consultation.meeting_state = state
     consultation.meeting_error = ""
     consultation.meeting_attempts = 0
-    consultation.meeting_next_attempt_at = timezone.now() + leases.queue_grace()
-    enqueue_on_commit(sync_meeting, consultation)
+    if delay is None:
+        consultation.meeting_next_attempt_at = timezone.now() + leases.queue_grace()
+        enqueue_on_commit(sync_meeting, consultation)
+    else:
+        consultation.meeting_next_attempt_at = timezone.now() + delay
 
 
 def meeting_plan_create(consultation: Consultation, *, save: bool = True) -> str:
@@ -50,6 +59,7 @@ def meeting_plan_create(consultation: Consultation, *, save: bool = True) -> str
         consultation.meeting_passcode = meeting.passcode
         consultation.meeting_join_url = meeting.join_url
         consultation.meeting_state = MeetingState.READY
+        consultation.meeting_ready_at = timezone.now()
     elif name == "manual":
         consultation.meeting_state = MeetingState.MANUAL
     else:
@@ -68,7 +78,17 @@ def meeting_plan_update(consultation: Consultation) -> str:
     """The consultation moved: a Zoom meeting follows (a manual one is staff's to move)."""
     if consultation.meeting_provider != "zoom":
         return consultation.meeting_state
-    if consultation.meeting_state in {MeetingState.READY, MeetingState.FAILED}:
+    host = providers.zoom_host_for(consultation)
+    if host and host != consultation.meeting_host and consultation.meeting_id:
+        # Another counselor hosts now: Zoom cannot hand a meeting over, so the old one
+        # goes and a new one is made under the new host (the seeker gets its details).
+        consultation.meeting_replaced_id = consultation.meeting_id
+        consultation.meeting_id = consultation.meeting_passcode = ""
+        consultation.meeting_join_url = ""
+        consultation.meeting_host = host
+        consultation.meeting_ref = secrets.token_hex(6)
+        _queue_sync(consultation, MeetingState.CREATE)
+    elif consultation.meeting_state in {MeetingState.READY, MeetingState.FAILED}:
         if consultation.meeting_id:
             _queue_sync(consultation, MeetingState.UPDATE)
         else:
@@ -80,14 +100,16 @@ def meeting_plan_update(consultation: Consultation) -> str:
     return consultation.meeting_state
 
 
-def meeting_plan_delete(consultation: Consultation) -> str:
-    """Cancelled or no-show: the meeting goes (a Zoom one by the worker)."""
+def meeting_plan_delete(consultation: Consultation, *, delay: dt.timedelta | None = None) -> str:
+    """Cancelled or no-show: the meeting goes (a Zoom one by the worker, after `delay`)."""
     state = consultation.meeting_state
     if consultation.meeting_provider == "zoom" and (
-        consultation.meeting_id or (state == MeetingState.CREATE and consultation.meeting_attempts)
+        consultation.meeting_id
+        or consultation.meeting_replaced_id
+        or (state == MeetingState.CREATE and consultation.meeting_attempts)
     ):
         # A create that was tried may have reached Zoom: the worker looks it up by ref.
-        _queue_sync(consultation, MeetingState.DELETE)
+        _queue_sync(consultation, MeetingState.DELETE, delay=delay)
     elif state not in {"", MeetingState.MANUAL}:
         consultation.meeting_state = MeetingState.DELETED
         consultation.meeting_next_attempt_at = None

@@ -59,11 +59,14 @@ def zoom_client() -> ZoomClient:
 
 def _zoom_create(consultation: Consultation) -> ZoomMeeting:
     client = zoom_client()
+    if consultation.meeting_replaced_id:
+        client.delete_meeting(int(consultation.meeting_replaced_id))  # the old host's
     if consultation.meeting_attempts > 1 and consultation.meeting_ref:
-        # An earlier attempt may have reached Zoom before the worker died: adopt it.
+        # An earlier attempt may have reached Zoom before the worker died: adopt it
+        # (read in full: Zoom's list leaves the passcode out).
         for meeting in client.list_upcoming_meetings(consultation.meeting_host):
             if consultation.meeting_ref in meeting.agenda:
-                return meeting
+                return client.get_meeting(meeting.id)
     return client.create_meeting(
         consultation.meeting_host,
         topic=meeting_topic(consultation.seeker.language),
@@ -84,6 +87,8 @@ def _zoom_delete(consultation: Consultation) -> None:
                 meeting_id = str(meeting.id)
     if meeting_id:
         client.delete_meeting(int(meeting_id))
+    if consultation.meeting_replaced_id:
+        client.delete_meeting(int(consultation.meeting_replaced_id))
 
 
 def meeting_sync(*, consultation_id: int) -> str:
@@ -121,11 +126,17 @@ def meeting_sync(*, consultation_id: int) -> str:
 
 def _sync_retry(consultation: Consultation, error: ZoomError) -> str:
     pause = leases.backoff(consultation.meeting_attempts, base=15, cap=900)
-    Consultation.objects.filter(pk=consultation.pk).update(
+    same = Consultation.objects.filter(
+        pk=consultation.pk, meeting_state=consultation.meeting_state
+    ).update(
         meeting_next_attempt_at=error.retry_at or timezone.now() + pause,
         meeting_claimed_until=None,
         meeting_error=error.message[:300],
     )
+    if not same:  # staff changed what is wanted meanwhile: that call is due now
+        Consultation.objects.filter(pk=consultation.pk).update(
+            meeting_next_attempt_at=timezone.now(), meeting_claimed_until=None
+        )
     logger.warning(
         "meeting call for consultation %s will be retried: %s", consultation.pk, error.message
     )
@@ -179,6 +190,8 @@ def _sync_done(
                 meeting_passcode=created.passcode,
                 meeting_join_url=created.join_url,
             )
+        if asked in (MeetingState.CREATE, MeetingState.DELETE):
+            fields["meeting_replaced_id"] = ""
         if asked == MeetingState.DELETE:
             fields.update(meeting_state=MeetingState.DELETED, meeting_passcode="")
         elif now_state == MeetingState.DELETE:
@@ -202,12 +215,16 @@ def _sync_done(
         )
         if consultation.meeting_state in MeetingState.pending():
             enqueue_on_commit(sync_meeting, consultation.pk)
-        elif (
+        if (
             asked == MeetingState.CREATE
-            and consultation.meeting_state == MeetingState.READY
+            and consultation.meeting_state in (MeetingState.READY, MeetingState.UPDATE)
             and consultation.status == Consultation.Status.SCHEDULED
         ):
-            # R9: the seeker is told once the meeting exists, not before.
+            # R9: the seeker is told once the meeting exists, not before (and again,
+            # with the new details, when a change of host made a new meeting).
+            if consultation.meeting_ready_at is None:
+                consultation.meeting_ready_at = timezone.now()
+                consultation.save(update_fields=["meeting_ready_at"])
             mail_queue("scheduled", seeker=consultation.seeker, consultation=consultation)
     return "done"
 
@@ -264,12 +281,34 @@ def meeting_enter_details(
             raise BookingError(
                 "invalid_transition", _("Meeting details are for scheduled consultations.")
             )
+        # Typed details replace no meeting we made: only manual meetings, or a Zoom one
+        # that could not be made (staff then made it by hand).
+        stuck = consultation.meeting_state in (MeetingState.FAILED, MeetingState.NO_HOST)
+        if consultation.meeting_provider != "manual" and not (
+            stuck and not consultation.meeting_id
+        ):
+            raise BookingError(
+                "invalid_transition",
+                _("This consultation's meeting is made by %(provider)s; it cannot be typed in.")
+                % {"provider": consultation.meeting_provider},
+            )
+        consultation.meeting_provider = "manual"
         consultation.meeting_id = digits
         consultation.meeting_passcode = passcode.strip()[:20]
         consultation.meeting_join_url = join_url.strip()
         consultation.meeting_state = MeetingState.READY
+        consultation.meeting_ready_at = consultation.meeting_ready_at or timezone.now()
+        consultation.meeting_error = ""
         consultation.save(
-            update_fields=["meeting_id", "meeting_passcode", "meeting_join_url", "meeting_state"]
+            update_fields=[
+                "meeting_error",
+                "meeting_provider",
+                "meeting_id",
+                "meeting_passcode",
+                "meeting_join_url",
+                "meeting_state",
+                "meeting_ready_at",
+            ]
         )
         audit_record(
             actor=actor,
@@ -300,6 +339,11 @@ def meeting_start_url(*, consultation: Consultation) -> str:
 
 
 # Webhooks ---------------------------------------------------------------------------
+
+# Zoom retries a failed delivery after 5, 20 and 60 minutes and may keep its first
+# timestamp: a correctly signed delivery is taken for that long (repeats are dropped by
+# their dedupe key); older ones are refused as stale.
+WEBHOOK_TOLERANCE = 90 * 60
 
 JOIN_EVENTS = frozenset(
     {
@@ -332,6 +376,7 @@ def webhook_receive(
             timestamp=timestamp,
             signature=signature,
             now=timezone.now(),
+            tolerance=WEBHOOK_TOLERANCE,
         )
         event = parse_event(body)
     except WebhookRejected as rejected:
@@ -347,15 +392,6 @@ def webhook_receive(
 def event_handle(event: ZoomEvent) -> str:
     """Apply one verified event to its consultation (R13, R19)."""
     with transaction.atomic():
-        consultation = (
-            Consultation.objects.select_for_update(of=("self",))
-            .select_related("office")
-            .filter(
-                meeting_id=str(event.meeting_id), meeting_provider__in=("zoom", "fake", "manual")
-            )
-            .order_by("-start")
-            .first()
-        )
         participant = event.participant
         at = (
             (participant.at if participant and participant.at else None)
@@ -365,6 +401,7 @@ def event_handle(event: ZoomEvent) -> str:
             }.get(event.event)
             or event.event_ts
         )
+        consultation = _consultation_at(str(event.meeting_id), at)
         try:
             with transaction.atomic():
                 MeetingEvent.objects.create(
@@ -395,9 +432,32 @@ def event_handle(event: ZoomEvent) -> str:
         return "recorded"
 
 
+# A join counts for a consultation from this long before its start until its end.
+JOIN_EARLY = dt.timedelta(minutes=30)
+
+
+def _consultation_at(meeting_id: str, at: dt.datetime) -> Consultation | None:
+    """The consultation a meeting's event is about, locked: the one whose time is
+    nearest the event (a meeting ID typed in by hand may serve several)."""
+    candidates = list(
+        Consultation.objects.filter(meeting_id=meeting_id).values_list("pk", "start", "end")
+    )
+    if not candidates:
+        return None
+
+    def distance(row: tuple) -> dt.timedelta:
+        _pk, start, end = row
+        return max(start - at, at - end, dt.timedelta(0))
+
+    pk = min(candidates, key=distance)[0]
+    return Consultation.objects.select_for_update(of=("self",)).select_related("office").get(pk=pk)
+
+
 def _seeker_joined(consultation: Consultation, at: dt.datetime) -> str:
     from madoguchi.bookings.services import consultation_overturn_no_show
 
+    if not consultation.start - JOIN_EARLY <= at <= consultation.end:
+        return "join_outside_time"  # a device test the day before, or the old time
     if consultation.seeker_joined_at is None or at < consultation.seeker_joined_at:
         consultation.seeker_joined_at = at
         consultation.save(update_fields=["seeker_joined_at"])

@@ -79,8 +79,10 @@ def _consultation_mail(status: str, func: Callable[..., Mail | None], *, ready: 
         consultation = row.consultation
         if consultation is None or consultation.status != status:
             return None
-        if ready and consultation.meeting_state != "ready":
-            return None
+        if ready and not (
+            consultation.meeting_ready_at and consultation.meeting_state in ("ready", "update")
+        ):
+            return None  # the seeker has not had the meeting's details (yet)
         params = dict(row.params)
         if "previous_start" in params:
             params["previous_start"] = dt.datetime.fromisoformat(params["previous_start"])

@@ -36,6 +36,7 @@ def no_shows_mark(*, now: dt.datetime, limit: int = 2000) -> int:
             status=Consultation.Status.SCHEDULED,
             seeker_joined_at__isnull=True,
             contact_recorded_at__isnull=True,
+            meeting_ready_at__isnull=False,
             start__lte=now,
         )
         .select_related("office")
@@ -51,6 +52,9 @@ def no_shows_mark(*, now: dt.datetime, limit: int = 2000) -> int:
             consultation_mark_no_show(consultation_id=consultation.pk, actor=None)
         except BookingError:
             continue  # started, joined or called in the meantime: not a no-show
+        except Exception:
+            logger.exception("no-show of consultation %s failed; next round", consultation.pk)
+            continue
         marked += 1
     return marked
 

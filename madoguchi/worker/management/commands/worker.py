@@ -16,33 +16,47 @@ from madoguchi.worker import clock
 
 logger = logging.getLogger("madoguchi.worker")
 
-BATCH = 200
+DRAIN_BUDGET = 15.0
 ONCE_ROUNDS = 50
 PRUNE_EVERY = 3600.0
 
 
-def drain(*, name: str, stop: threading.Event) -> int:
-    """Run queued tasks until the queue is empty (or BATCH ran); returns how many."""
+def drain(*, name: str, stop: threading.Event, budget: float = DRAIN_BUDGET) -> int:
+    """Run queued tasks until the queue is empty or `budget` seconds passed.
+
+    The budget keeps the clock's rounds (no-shows within a minute) and the heartbeat
+    going while a slow mail server or Zoom holds each task for seconds.
+    """
     backend = task_backends["default"]
+    deadline = time.monotonic() + budget
+    ran = 0
     if type(backend).__module__.startswith("django_tasks_redis"):
         from django_tasks_redis import executor
 
         executor.claim_stale_tasks(worker_id=name)
-        return len(executor.process_tasks(max_tasks=BATCH, worker_id=name, stop_event=stop))
+        while time.monotonic() < deadline and not stop.is_set():
+            if executor.process_one_task(worker_id=name) is None:
+                break
+            ran += 1
+        return ran
     from django_tasks_db.management.commands.db_worker import Worker
 
-    worker = Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=BATCH,
-        worker_id=name,
-        excluded_queue_names=[],
-    )
-    worker.run()
-    return worker._run_tasks
+    while time.monotonic() < deadline and not stop.is_set():
+        worker = Worker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=1,
+            worker_id=name,
+            excluded_queue_names=[],
+        )
+        worker.run()
+        if not worker._run_tasks:
+            break
+        ran += 1
+    return ran
 
 
 class Command(BaseCommand):
@@ -73,9 +87,18 @@ class Command(BaseCommand):
         while not stop.is_set():
             rounds += 1
             now = timezone.now()
-            found = clock.tick(now=now)
-            ran = drain(name=name, stop=stop)
-            clock.heartbeat(name=name, now=timezone.now(), started_at=started)
+            try:
+                found = clock.tick(now=now)
+                ran = drain(name=name, stop=stop)
+                clock.heartbeat(name=name, now=timezone.now(), started_at=started)
+            except Exception:
+                # One bad round (a locked database, a broken row) must not end the worker.
+                logger.exception("worker round failed; trying again")
+                close_old_connections()
+                if once:
+                    raise
+                stop.wait(interval)
+                continue
             if any(found.values()) or ran:
                 logger.info("round: %s, tasks run %s", found, ran)
             monotonic = time.monotonic()
