@@ -6,9 +6,9 @@ Configuration comes from the environment, as for the worker (DATABASE_URL,
 MADOGUCHI_DATA_DIR, SECRET_KEY). One office (the spec's defaults: 10 minutes of
 no-show grace), and N consultations that all reach their no-show moment T at the same
 instant: each `scheduled`, 30 minutes from T - grace, nobody joined, no contact
-recorded, a `fake` meeting, each with a counselor and a seeker of its own (so N
-counselors and N seekers, each seeker with an e-mail address) and its occupancy cells
-claimed as `bookings.services._claim_time` writes them.
+recorded, a `fake` meeting ready (its details sent) a week before, each with a counselor
+and a seeker of its own (so N counselors and N seekers, each seeker with an e-mail
+address) and its occupancy cells claimed as `bookings.services._claim_time` writes them.
 
 T is chosen once the counselors and seekers are in, `--lead` seconds ahead (rounded up
 to a whole second), so the bench can start the worker at T. The plan (T, grace, counts)
