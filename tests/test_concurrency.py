@@ -152,13 +152,13 @@ def _race(calls: list[Callable[[], Outcome]]) -> tuple[Counter[Outcome], list[Ba
 
 
 def _hold_after_counselor_check(monkeypatch: pytest.MonkeyPatch, parties: int) -> None:
-    """Make every racer pass the counselor pre-check before any of them claims a cell.
+    """Make every racer pass the pre-check before any of them claims a cell.
 
     This only schedules the threads; the check itself still runs. It needs transactions
     that run side by side, so it is for PostgreSQL only.
     """
     barrier = threading.Barrier(parties, timeout=HOLD_TIMEOUT)
-    check = services._check_counselor_free
+    check = services._check_time_free
 
     def check_then_wait(*args, **kwargs) -> None:
         check(*args, **kwargs)
@@ -170,7 +170,7 @@ def _hold_after_counselor_check(monkeypatch: pytest.MonkeyPatch, parties: int) -
                 "something else (a lock on a shared row?) serializes their transactions"
             ) from None
 
-    monkeypatch.setattr(services, "_check_counselor_free", check_then_wait)
+    monkeypatch.setattr(services, "_check_time_free", check_then_wait)
 
 
 @contextlib.contextmanager
@@ -227,12 +227,12 @@ def test_schedule_race_threads_one_winner(world):
 
 @pytest.mark.django_db(transaction=True)
 def test_schedule_race_without_precheck_one_winner(world, monkeypatch):
-    """A bug in Python cannot double-book: with the counselor pre-check gone, every
+    """A bug in Python cannot double-book: with the pre-check gone, every
     racer reaches the insert and the unique constraint alone refuses all but one, each
     with a clean slot_taken."""
     request_ids = [_request_for(world, s) for s in _new_seekers(world, RACERS)]
     token = make_token(world.coordinator)
-    monkeypatch.setattr(services, "_check_counselor_free", lambda *args, **kwargs: None)
+    monkeypatch.setattr(services, "_check_time_free", lambda *args, **kwargs: None)
 
     tally, errors = _race([partial(_schedule, token, rid, "sato") for rid in request_ids])
 

@@ -261,6 +261,7 @@ def test_demo_command_serves_until_interrupted(tmp_path):
         "terms/consent",
         "records/auditentry",
         "api/apitoken",
+        "notifications/outboxmail",
     ],
 )
 def test_demo_staff_browse_every_admin_list(db, frozen_now, demo_settings, model):
@@ -315,3 +316,19 @@ def test_admin_records_are_read_only_even_for_superuser(db, frozen_now, demo_set
     assert response.status_code == 403
     assert listing.context["has_add_permission"] is False
     assert listing.context["action_form"] is None  # not even "delete selected"
+
+
+def test_admin_mail_can_be_read_and_reading_it_is_audited(db, frozen_now, demo_settings):
+    from madoguchi.notifications.models import OutboxMail
+    from madoguchi.records.models import AuditEntry
+
+    demo = demo_load()
+    mail = OutboxMail.objects.filter(kind="scheduled").first()
+    assert mail is not None
+    client = Client()
+    client.force_login(demo.of_role(Staff.Role.MANAGER)[0].user)
+
+    response = client.get(f"/admin/notifications/outboxmail/{mail.pk}/change/")
+
+    assert response.status_code == 200
+    assert AuditEntry.objects.filter(action="mail.viewed", object_id=str(mail.pk)).count() == 1

@@ -291,7 +291,22 @@ def _claim_time(consultation: Consultation) -> None:
     Must run inside the caller's transaction.
     """
     cells = calendar.grid_cells(consultation.start, consultation.end)
-    # One query for both friendly checks: the counselor's own claims sort first.
+    _check_time_free(consultation, cells)
+    rows = [
+        Occupancy(
+            cell=cell,
+            counselor=consultation.counselor,
+            seeker=consultation.seeker,
+            consultation=consultation,
+        )
+        for cell in cells
+    ]
+    _insert_claims(rows, office_id=consultation.office_id, seeker=consultation.seeker)
+
+
+def _check_time_free(consultation: Consultation, cells: list[dt.datetime]) -> None:
+    """Friendly `slot_taken` / `seeker_busy` before the insert; the constraints are the
+    guard. One query for both: the counselor's own claims sort first."""
     clash = (
         Occupancy.objects.filter(
             Q(counselor=consultation.counselor) | Q(seeker=consultation.seeker), cell__in=cells
@@ -304,16 +319,6 @@ def _claim_time(consultation: Consultation) -> None:
         if clash[0] == consultation.counselor_id:
             _refuse_counselor(consultation.counselor, blocked=clash[1] is not None)
         raise BookingError("seeker_busy")
-    rows = [
-        Occupancy(
-            cell=cell,
-            counselor=consultation.counselor,
-            seeker=consultation.seeker,
-            consultation=consultation,
-        )
-        for cell in cells
-    ]
-    _insert_claims(rows, office_id=consultation.office_id, seeker=consultation.seeker)
 
 
 def _insert_claims(rows: list[Occupancy], *, office_id: int, seeker: Seeker | None = None) -> None:
