@@ -98,7 +98,16 @@ OPEN_REQUESTS = ((6, 1, "10:30", 30), (7, 1, "13:00", 45), (8, 1, "11:00", 60))
 
 PASSWORD_FILE = "demo_password"  # noqa: S105 - the file name, not a password
 VIEWERS_GROUP = "demo staff"
-OUR_APPS = ("offices", "seekers", "terms", "bookings", "records", "api", "notifications", "meetings")
+OUR_APPS = (
+    "offices",
+    "seekers",
+    "terms",
+    "bookings",
+    "records",
+    "api",
+    "notifications",
+    "meetings",
+)
 
 
 @dataclass
