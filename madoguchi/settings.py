@@ -4,6 +4,7 @@ Every value comes through a small typed helper that fails loudly on a bad value,
 typo in production configuration stops the process instead of changing behaviour.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "django_htmx",
     "madoguchi.records",
     "madoguchi.offices",
     "madoguchi.seekers",
@@ -65,6 +71,7 @@ INSTALLED_APPS = [
     "madoguchi.notifications",
     "madoguchi.worker",
     "madoguchi.web",
+    "madoguchi.accounts",
     "madoguchi.api",
 ]
 
@@ -76,10 +83,36 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "madoguchi.accounts.middleware.SignOutEverywhereMiddleware",
+    "madoguchi.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses sign-in attempts for a locked-out user and address.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock-out after repeated failures (django-axes): 5 failures per username and address,
+# for 15 minutes; a success resets the count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+LOGIN_URL = "/staff/login/"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
+LOGIN_REDIRECT_URL = "/staff/"
+# Staff pages sign out after this long without a request.
+MADOGUCHI_IDLE_MINUTES = int(os.environ.get("MADOGUCHI_IDLE_MINUTES", "30"))
+OTP_TOTP_ISSUER = "Madoguchi"
+AXES_CLIENT_IP_CALLABLE = "madoguchi.api.auth.axes_client_ip"
 
 ROOT_URLCONF = "madoguchi.urls"
 WSGI_APPLICATION = "madoguchi.wsgi.application"

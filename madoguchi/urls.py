@@ -1,12 +1,15 @@
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from madoguchi.api.views import api, api_not_found, health, ready
 from madoguchi.meetings.views import fake_meeting, zoom_webhook
 from madoguchi.web.views import request_verify_page
 
 urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("staff/", include("madoguchi.accounts.urls")),
+    path("staff/", include("madoguchi.web.staff_urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<path>.*)$", api_not_found),
     path("healthz", health, name="healthz"),

@@ -16,6 +16,7 @@ from contextlib import closing
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.test import Client
 
 from madoguchi.api.models import ApiToken, hash_token
@@ -25,6 +26,7 @@ from madoguchi.offices.models import Office, Staff
 from madoguchi.records.models import AuditEntry
 from madoguchi.seekers.models import Seeker
 from tests.factories import local
+from tests.signin import sign_in_verified
 
 
 @pytest.fixture
@@ -140,9 +142,9 @@ def test_demo_load_staff_sign_in_with_the_kept_password(db, frozen_now, demo_set
     assert password_file.stat().st_mode & 0o777 == 0o600
     assert len(demo.password) == 16
     assert {s.user.is_staff for s in demo.staff} == {True}
-    assert Client().login(username="ito", password=demo.password) is True
+    assert Client().login(request=HttpRequest(), username="ito", password=demo.password) is True
     counselor = Client()
-    counselor.force_login(demo.staff[0].user)
+    sign_in_verified(counselor, demo.staff[0].user)
     assert counselor.get("/admin/seekers/seeker/").status_code == 200
 
 
@@ -152,7 +154,10 @@ def test_demo_load_keeps_the_password_of_an_earlier_run(db, frozen_now, demo_set
     demo = demo_load()
 
     assert demo.password == "kept-from-before-2026"
-    assert Client().login(username="yamamoto", password="kept-from-before-2026") is True
+    assert (
+        Client().login(request=HttpRequest(), username="yamamoto", password="kept-from-before-2026")
+        is True
+    )
 
 
 # The real command, in its own process and data folder ---------------------------------
@@ -268,7 +273,7 @@ def test_demo_staff_browse_every_admin_list(db, frozen_now, demo_settings, model
     demo = demo_load()
     ApiToken.issue(demo.of_role(Staff.Role.COORDINATOR)[0].user)
     client = Client()
-    client.force_login(demo.of_role(Staff.Role.MANAGER)[0].user)
+    sign_in_verified(client, demo.of_role(Staff.Role.MANAGER)[0].user)
 
     response = client.get(f"/admin/{model}/")
 
@@ -279,7 +284,7 @@ def test_demo_staff_browse_every_admin_list(db, frozen_now, demo_settings, model
 def test_admin_seeker_search_finds_kana(db, frozen_now, demo_settings):
     demo = demo_load()
     client = Client()
-    client.force_login(demo.staff[0].user)
+    sign_in_verified(client, demo.staff[0].user)
 
     response = client.get("/admin/seekers/seeker/", {"q": "ササキ"})
 
@@ -290,7 +295,7 @@ def test_admin_seeker_view_is_audited(db, frozen_now, demo_settings):
     demo = demo_load()
     seeker = demo.seekers[0]
     client = Client()
-    client.force_login(demo.staff[0].user)
+    sign_in_verified(client, demo.staff[0].user)
 
     response = client.get(f"/admin/seekers/seeker/{seeker.pk}/change/")
 
@@ -308,7 +313,7 @@ def test_admin_seeker_view_is_audited(db, frozen_now, demo_settings):
 def test_admin_records_are_read_only_even_for_superuser(db, frozen_now, demo_settings, model):
     demo_load()
     client = Client()
-    client.force_login(get_user_model().objects.create_superuser("root"))
+    sign_in_verified(client, get_user_model().objects.create_superuser("root"))
 
     response = client.get(f"/admin/{model}/add/")
     listing = client.get(f"/admin/{model}/")
@@ -326,7 +331,7 @@ def test_admin_mail_can_be_read_and_reading_it_is_audited(db, frozen_now, demo_s
     mail = OutboxMail.objects.filter(kind="scheduled").first()
     assert mail is not None
     client = Client()
-    client.force_login(demo.of_role(Staff.Role.MANAGER)[0].user)
+    sign_in_verified(client, demo.of_role(Staff.Role.MANAGER)[0].user)
 
     response = client.get(f"/admin/notifications/outboxmail/{mail.pk}/change/")
 

@@ -1,5 +1,6 @@
 """Bearer-token authentication for staff, and per-client rate limits."""
 
+import ipaddress
 import time
 
 from django.conf import settings
@@ -84,3 +85,14 @@ class StaffBearer(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Staff | None:
         return staff_from_request(request)
+
+
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """The client address for django-axes (lock-out by username and address): as
+    `client_address`, or None when the request carries no usable address."""
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address

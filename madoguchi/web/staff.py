@@ -1,0 +1,421 @@
+"""The staff web: the request inbox, the consultation page and the day calendar.
+
+Each view parses its input, checks the role (`madoguchi.api.permissions`, the same rules
+as the API), calls one service and renders. A rule that says no comes back as the
+service's own message on the page; nothing is lost from the form.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from madoguchi.accounts.decorators import staff_required
+from madoguchi.api import permissions
+from madoguchi.bookings import selectors as booking_selectors
+from madoguchi.bookings import services as booking_services
+from madoguchi.bookings.models import BlockedTime, Channel, Consultation, Occupancy, Request
+from madoguchi.errors import BookingError
+from madoguchi.meetings import services as meeting_services
+from madoguchi.offices import calendar
+from madoguchi.offices.models import Staff
+from madoguchi.records.audit import audit_record
+
+PAGE_SIZE = 20
+
+
+def _forbidden(request: HttpRequest, error: BookingError) -> HttpResponse:
+    status = 404 if error.code == "not_found" else 403
+    return render(request, "web/staff/refused.html", {"error": error}, status=status)
+
+
+@require_GET
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    if staff.role == Staff.Role.AUDITOR:
+        return redirect("accounts:account")
+    if staff.role == Staff.Role.COUNSELOR:
+        return redirect("staff:day")
+    return redirect("staff:inbox")
+
+
+# The request inbox -------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Requests waiting to be scheduled, each preference marked free or taken for the
+    seeker's own counselor, so the usual case is one press."""
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        permissions.require_role(staff, permissions.CASEWORK)
+    except BookingError as error:
+        return _forbidden(request, error)
+    qs = booking_selectors.requests_list(office=staff.office, status=Request.Status.REQUESTED)
+    if staff.role == Staff.Role.COUNSELOR:
+        qs = qs.filter(seeker__counselor=staff)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    taken = _taken_cells(rows)
+    now = timezone.now()
+    items = []
+    for row in rows:
+        counselor = row.seeker.counselor
+        choices = []
+        for start, minutes in row.preferred_starts():
+            end = start + dt.timedelta(minutes=minutes)
+            cells = calendar.grid_cells(start, end)
+            free = counselor is not None and not any(
+                (counselor.pk, cell) in taken or (row.seeker_id, cell) in taken for cell in cells
+            )
+            choices.append(
+                {
+                    "start": start.astimezone(staff.office.tz),
+                    "end": end.astimezone(staff.office.tz),
+                    "minutes": minutes,
+                    "free": free,
+                    "short_notice": start.astimezone(staff.office.tz).date()
+                    <= now.astimezone(staff.office.tz).date(),
+                }
+            )
+        items.append({"request": row, "counselor": counselor, "choices": choices})
+    counselors = Staff.objects.filter(
+        office=staff.office, role=Staff.Role.COUNSELOR, user__is_active=True
+    ).select_related("user")
+    return render(
+        request,
+        "web/staff/inbox.html",
+        {"page": page, "items": items, "counselors": counselors, "staff": staff},
+    )
+
+
+def _taken_cells(rows: list[Request]) -> set[tuple[int, dt.datetime]]:
+    """(counselor id or seeker id, cell) pairs already claimed around these requests'
+    preferences: one query for the whole page."""
+    starts = [start for row in rows for start, _minutes in row.preferred_starts()]
+    if not starts:
+        return set()
+    low, high = min(starts), max(starts) + dt.timedelta(hours=2)
+    counselor_ids = {row.seeker.counselor_id for row in rows if row.seeker.counselor_id}
+    seeker_ids = {row.seeker_id for row in rows}
+    claims = Occupancy.objects.filter(cell__gte=low, cell__lt=high).values_list(
+        "counselor_id", "seeker_id", "cell"
+    )
+    taken: set[tuple[int, dt.datetime]] = set()
+    for counselor_id, seeker_id, cell in claims:
+        if counselor_id in counselor_ids:
+            taken.add((counselor_id, cell))
+        if seeker_id in seeker_ids:
+            taken.add((seeker_id, cell))
+    return taken
+
+
+def _parse_start(value: str, staff: Staff) -> dt.datetime:
+    try:
+        start = dt.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise BookingError("invalid_input", _("Give a date and time."), field="start") from error
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=staff.office.tz)
+    return start
+
+
+def _int(value: str | None, field: str) -> int:
+    try:
+        return int(value or "")
+    except ValueError as error:
+        raise BookingError("invalid_input", _("Give a number."), field=field) from error
+
+
+@require_POST
+@staff_required
+def request_schedule(request: HttpRequest, request_id: int) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    counselor = request.POST.get("counselor") or None
+    try:
+        if staff.role == Staff.Role.COUNSELOR and counselor not in (None, staff.username):
+            raise BookingError("forbidden", _("Counselors book consultations for themselves."))
+        consultation = booking_services.consultation_schedule(
+            request_id=request_id,
+            start=_parse_start(request.POST.get("start", ""), staff),
+            duration_minutes=_int(request.POST.get("minutes"), "minutes"),
+            counselor=counselor,
+            override_reason=request.POST.get("override_reason", ""),
+            actor=staff,
+            authorize=lambda found: permissions.check_request(staff, found),
+        )
+    except BookingError as error:
+        if error.code in ("forbidden", "not_found"):
+            return _forbidden(request, error)
+        messages.error(request, error.detail)
+        return redirect(_back(request, reverse("staff:inbox")))
+    messages.success(
+        request,
+        _("Scheduled: %(when)s with %(counselor)s.")
+        % {
+            "when": consultation.start.astimezone(staff.office.tz).strftime("%Y-%m-%d %H:%M"),
+            "counselor": consultation.counselor,
+        },
+    )
+    return redirect("staff:consultation", consultation_id=consultation.pk)
+
+
+@require_POST
+@staff_required
+def request_decline(request: HttpRequest, request_id: int) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        found = Request.objects.select_related("seeker").filter(pk=request_id).first()
+        if found is None:
+            raise BookingError("not_found")
+        permissions.check_request(staff, found, permissions.OFFICE_WIDE)
+        booking_services.request_decline(
+            request_id=request_id, reason=request.POST.get("reason", ""), actor=staff
+        )
+    except BookingError as error:
+        if error.code in ("forbidden", "not_found"):
+            return _forbidden(request, error)
+        messages.error(request, error.detail)
+        return redirect(_back(request, reverse("staff:inbox")))
+    messages.success(request, _("The request was declined; the job seeker is told why."))
+    return redirect("staff:inbox")
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    return target if target.startswith("/staff/") else default
+
+
+# The consultation page ---------------------------------------------------------------
+
+
+def _consultation(staff: Staff, consultation_id: int) -> Consultation:
+    found = (
+        Consultation.objects.select_related(
+            "office", "seeker__counselor__user", "counselor__user", "request"
+        )
+        .filter(pk=consultation_id)
+        .first()
+    )
+    if found is None:
+        raise BookingError("not_found")
+    permissions.check_consultation(staff, found)
+    return found
+
+
+@require_GET
+@staff_required
+def consultation(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        found = _consultation(staff, consultation_id)
+    except BookingError as error:
+        return _forbidden(request, error)
+    audit_record(actor=staff, action="consultation.viewed", obj=found)
+    tz = found.office.tz
+    grace = dt.timedelta(minutes=found.office.no_show_grace_minutes)
+    return render(
+        request,
+        "web/staff/consultation.html",
+        {
+            "c": found,
+            "staff": staff,
+            "start": found.start.astimezone(tz),
+            "end": found.end.astimezone(tz),
+            "no_show_at": (found.start + grace).astimezone(tz),
+            "declarations": _declarations(found.request),
+            "channels": Channel.choices,
+            "stop_reasons": Consultation.StopReason.choices,
+            "is_host": found.counselor_id == staff.pk,
+            "can_restrict": staff.role == Staff.Role.MANAGER,
+        },
+    )
+
+
+def _declarations(request: Request | None) -> list[tuple[str, bool]]:
+    from madoguchi.bookings.models import DECLARATION_LABELS
+
+    if request is None:
+        return []
+    return [
+        (str(label), request.declarations.get(key) is True)
+        for key, label in DECLARATION_LABELS.items()
+    ]
+
+
+Action = Callable[..., Any]
+
+
+def _act(
+    request: HttpRequest, consultation_id: int, service: Action, done: str, **kw
+) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        _consultation(staff, consultation_id)
+        service(consultation_id=consultation_id, actor=staff, **kw)
+    except BookingError as error:
+        if error.code in ("forbidden", "not_found"):
+            return _forbidden(request, error)
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, done)
+    return redirect("staff:consultation", consultation_id=consultation_id)
+
+
+@require_POST
+@staff_required
+def consultation_action(request: HttpRequest, consultation_id: int, action: str) -> HttpResponse:
+    """start, complete, contact, no-show, cancel or stop: one service each."""
+    post = request.POST
+    if action == "start":
+        return _act(request, consultation_id, booking_services.consultation_start, _("Started."))
+    if action == "complete":
+        return _act(
+            request, consultation_id, booking_services.consultation_complete, _("Completed.")
+        )
+    if action == "contact":
+        return _act(
+            request,
+            consultation_id,
+            booking_services.consultation_record_contact,
+            _("Contact recorded: this consultation will not become a no-show."),
+        )
+    if action == "no-show":
+        return _act(
+            request,
+            consultation_id,
+            booking_services.consultation_mark_no_show,
+            _("Recorded as a no-show."),
+        )
+    if action == "cancel":
+        return _act(
+            request,
+            consultation_id,
+            booking_services.consultation_cancel,
+            _("Cancelled; the meeting goes and the job seeker is told."),
+            channel=post.get("channel", ""),
+            reason=post.get("reason", ""),
+        )
+    if action == "stop":
+        staff: Staff = request.staff  # type: ignore[attr-defined]
+        restrict = post.get("restrict") == "1" and staff.role == Staff.Role.MANAGER
+        return _act(
+            request,
+            consultation_id,
+            booking_services.consultation_stop,
+            _("Stopped."),
+            reason_code=post.get("reason_code", ""),
+            note=post.get("note", ""),
+            restrict_seeker=restrict,
+        )
+    return _forbidden(request, BookingError("not_found"))
+
+
+@require_POST
+@staff_required
+def consultation_start_meeting(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    """The host's start link, fetched fresh and followed at once (never shown on a page)."""
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        found = _consultation(staff, consultation_id)
+        if found.counselor_id != staff.pk:
+            raise BookingError("forbidden", _("Only the consultation's counselor can start it."))
+        url = meeting_services.meeting_start_url(consultation=found)
+    except BookingError as error:
+        if error.code in ("forbidden", "not_found"):
+            return _forbidden(request, error)
+        messages.error(request, error.detail)
+        return redirect("staff:consultation", consultation_id=consultation_id)
+    audit_record(actor=staff, action="meeting.start_link_fetched", obj=found)
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# The day calendar ----------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def day(request: HttpRequest) -> HttpResponse:
+    """One office day: every counselor's consultations and blocked time, in time order.
+    Counselors see their own consultations in full and the others' only as busy."""
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        permissions.require_role(staff, permissions.CASEWORK)
+    except BookingError as error:
+        return _forbidden(request, error)
+    office = staff.office
+    tz = office.tz
+    try:
+        date = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        date = timezone.now().astimezone(tz).date()
+    begin = dt.datetime.combine(date, dt.time.min, tzinfo=tz)
+    end = begin + dt.timedelta(days=1)
+    consultations = list(
+        Consultation.objects.of_office(office)
+        .between(begin, end)
+        .select_related("seeker", "counselor__user")
+        .order_by("start", "id")
+    )
+    blocks = list(
+        BlockedTime.objects.filter(counselor__office=office, start__lt=end, end__gt=begin)
+        .select_related("counselor__user")
+        .order_by("start")
+    )
+    counselors = list(
+        Staff.objects.filter(office=office, role=Staff.Role.COUNSELOR, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    columns = []
+    for counselor in counselors:
+        entries: list[dict[str, Any]] = [
+            {
+                "kind": "consultation",
+                "start": c.start.astimezone(tz),
+                "end": c.end.astimezone(tz),
+                "c": c,
+                "visible": staff.role != Staff.Role.COUNSELOR
+                or staff.pk in (c.counselor_id, c.seeker.counselor_id),
+            }
+            for c in consultations
+            if c.counselor_id == counselor.pk
+        ] + [
+            {
+                "kind": "blocked",
+                "start": b.start.astimezone(tz),
+                "end": b.end.astimezone(tz),
+                "b": b,
+            }
+            for b in blocks
+            if b.counselor_id == counselor.pk
+        ]
+        entries.sort(key=lambda entry: entry["start"])
+        columns.append({"counselor": counselor, "entries": entries})
+    cal = office.calendar()
+    return render(
+        request,
+        "web/staff/day.html",
+        {
+            "staff": staff,
+            "date": date,
+            "previous": date - dt.timedelta(days=1),
+            "next": date + dt.timedelta(days=1),
+            "office_day": calendar.is_office_day(cal, date),
+            "holiday": calendar.national_holiday(date),
+            "columns": columns,
+            "windows": office.windows,
+        },
+    )

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from madoguchi.web import staff
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", staff.home, name="home"),
+    path("requests/", staff.inbox, name="inbox"),
+    path("requests/<int:request_id>/schedule/", staff.request_schedule, name="request-schedule"),
+    path("requests/<int:request_id>/decline/", staff.request_decline, name="request-decline"),
+    path("day/", staff.day, name="day"),
+    path("consultations/<int:consultation_id>/", staff.consultation, name="consultation"),
+    path(
+        "consultations/<int:consultation_id>/start-meeting/",
+        staff.consultation_start_meeting,
+        name="consultation-start-meeting",
+    ),
+    path(
+        "consultations/<int:consultation_id>/<str:action>/",
+        staff.consultation_action,
+        name="consultation-action",
+    ),
+]

@@ -1,0 +1,211 @@
+"""The staff web: the request inbox, the consultation page and the day calendar (issue 5).
+
+Staff are signed in with a password and a confirmed TOTP device (tests/signin.py), as the
+pages require; every page is also tried by the wrong role and another office's staff.
+"""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from madoguchi.bookings import services as booking_services
+from madoguchi.bookings.models import Consultation, Request
+from madoguchi.records.models import AuditEntry
+from tests.factories import ALL_DECLARATIONS, local, make_consultation, make_seeker
+from tests.signin import signed_in_client
+
+WED_10 = local(2026, 12, 2, 10, 0)
+
+
+def phone_request(world, seeker=None, start=WED_10, minutes=60) -> Request:
+    seeker = seeker or world.seeker
+    return booking_services.request_create(
+        office=seeker.office,
+        job_seeker_number=seeker.number,
+        name=seeker.name,
+        preferences=[(start, minutes), (start + dt.timedelta(days=1), minutes)],
+        channel="phone",
+        declarations=ALL_DECLARATIONS,
+        actor=world.coordinator,
+    )
+
+
+def test_staff_pages_need_a_full_sign_in(world):
+    anonymous = Client()
+    for url in ("/staff/", "/staff/requests/", "/staff/day/"):
+        response = anonymous.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/staff/login/")
+
+
+def test_inbox_shows_each_preference_free_or_taken(world):
+    make_consultation(world.seeker2, WED_10, actor=world.coordinator, counselor=world.counselor)
+    phone_request(world)
+    page = signed_in_client(world.coordinator).get("/staff/requests/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert world.seeker.name in html
+    assert html.count('class="status bad"') == 1  # Wednesday: sato is busy
+    assert html.count('class="status ok"') == 1  # Thursday is free
+
+
+def test_schedule_a_preferred_slot_in_one_press(world):
+    request = phone_request(world)
+    client = signed_in_client(world.coordinator)
+    response = client.post(
+        f"/staff/requests/{request.pk}/schedule/",
+        {"start": WED_10.isoformat(), "minutes": "60"},
+    )
+    consultation = Consultation.objects.get(request=request)
+    assert response.status_code == 302
+    assert response["Location"] == f"/staff/consultations/{consultation.pk}/"
+    assert consultation.counselor == world.counselor  # the seeker's own, pre-selected
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert consultation.meeting_passcode in page.content.decode()
+
+
+def test_a_rule_that_says_no_is_shown_and_nothing_changes(world):
+    request = phone_request(world)
+    client = signed_in_client(world.coordinator)
+    response = client.post(
+        f"/staff/requests/{request.pk}/schedule/",
+        {"start": local(2026, 12, 2, 12, 30).isoformat(), "minutes": "60"},  # lunch
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert not Consultation.objects.exists()
+    assert "outside_office_hours" not in response.content.decode()  # a sentence, not a code
+    assert response.context["messages"]._loaded_messages[0].level_tag == "error"
+
+
+def test_today_needs_a_written_reason(world):
+    request = phone_request(world)  # the seeker then calls: could it be this afternoon?
+    client = signed_in_client(world.coordinator)
+    refused = client.post(
+        f"/staff/requests/{request.pk}/schedule/",
+        {"start": local(2026, 12, 1, 14, 0).isoformat(), "minutes": "60"},
+    )
+    assert refused.status_code == 302 and not Consultation.objects.exists()
+    client.post(
+        f"/staff/requests/{request.pk}/schedule/",
+        {
+            "start": local(2026, 12, 1, 14, 0).isoformat(),
+            "minutes": "60",
+            "override_reason": "本人が急ぎ希望",
+        },
+    )
+    assert Consultation.objects.get().override_reason == "本人が急ぎ希望"
+
+
+def test_decline_with_a_reason(world):
+    request = phone_request(world)
+    signed_in_client(world.coordinator).post(
+        f"/staff/requests/{request.pk}/decline/", {"reason": "内容が職業相談ではない"}
+    )
+    request.refresh_from_db()
+    assert (request.status, request.decline_reason) == ("declined", "内容が職業相談ではない")
+
+
+def test_counselors_cannot_decline_nor_book_for_others(world):
+    request = phone_request(world)
+    client = signed_in_client(world.counselor)
+    assert client.post(f"/staff/requests/{request.pk}/decline/", {"reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            f"/staff/requests/{request.pk}/schedule/",
+            {"start": WED_10.isoformat(), "minutes": "60", "counselor": "suzuki"},
+        ).status_code
+        == 403
+    )
+    request.refresh_from_db()
+    assert request.status == "requested"
+
+
+def test_consultation_page_actions_cancel_with_reason(world, frozen_now):
+    consultation = make_consultation(world.seeker, WED_10, actor=world.coordinator)
+    client = signed_in_client(world.coordinator)
+    page = client.get(f"/staff/consultations/{consultation.pk}/")
+    assert page.status_code == 200
+    assert "10:10" in page.content.decode()  # the no-show moment
+    assert AuditEntry.objects.filter(action="consultation.viewed").count() == 1
+    client.post(
+        f"/staff/consultations/{consultation.pk}/cancel/",
+        {"channel": "phone", "reason": "体調不良"},
+    )
+    consultation.refresh_from_db()
+    assert (consultation.status, consultation.cancel_reason) == ("cancelled", "体調不良")
+
+
+def test_counselor_starts_and_completes_their_consultation(world, frozen_now):
+    consultation = make_consultation(world.seeker, WED_10, actor=world.coordinator)
+    frozen_now.move_to(WED_10 - dt.timedelta(minutes=5))
+    client = signed_in_client(world.counselor)
+    client.post(f"/staff/consultations/{consultation.pk}/start/")
+    client.post(f"/staff/consultations/{consultation.pk}/complete/")
+    consultation.refresh_from_db()
+    assert consultation.status == "completed"
+
+
+def test_the_host_opens_the_meeting_by_a_fresh_link_others_cannot(world, frozen_now):
+    consultation = make_consultation(world.seeker, WED_10, actor=world.coordinator)
+    host = signed_in_client(world.counselor).post(
+        f"/staff/consultations/{consultation.pk}/start-meeting/"
+    )
+    assert host.status_code == 302
+    assert host["Location"].endswith("?role=host")
+    assert host["Cache-Control"] == "no-store"
+    other = signed_in_client(world.coordinator).post(
+        f"/staff/consultations/{consultation.pk}/start-meeting/"
+    )
+    assert other.status_code == 403
+
+
+def test_another_counselors_consultation_is_refused_by_direct_url(world):
+    other_seeker = make_seeker(world.office, world.counselor2)
+    consultation = make_consultation(other_seeker, WED_10, actor=world.coordinator)
+    client = signed_in_client(world.counselor)
+    assert client.get(f"/staff/consultations/{consultation.pk}/").status_code == 403
+    assert client.post(f"/staff/consultations/{consultation.pk}/no-show/").status_code == 403
+
+
+def test_another_offices_staff_see_nothing(world):
+    consultation = make_consultation(world.seeker, WED_10, actor=world.coordinator)
+    client = signed_in_client(world.other_counselor)
+    response = client.get(f"/staff/consultations/{consultation.pk}/")
+    assert response.status_code == 404
+    assert world.seeker.name not in response.content.decode()
+
+
+def test_auditors_have_no_casework_pages(world):
+    client = signed_in_client(world.auditor)
+    assert client.get("/staff/requests/").status_code == 403
+    assert client.get("/staff/day/").status_code == 403
+
+
+def test_day_calendar_shows_others_as_busy_to_a_counselor(world):
+    mine = make_consultation(world.seeker, WED_10, actor=world.coordinator)
+    theirs = make_consultation(
+        make_seeker(world.office, world.counselor2),
+        WED_10,
+        actor=world.coordinator,
+        counselor=world.counselor2,
+    )
+    page = signed_in_client(world.counselor).get("/staff/day/", {"date": "2026-12-02"})
+    html = page.content.decode()
+    assert f"/staff/consultations/{mine.pk}/" in html
+    assert f"/staff/consultations/{theirs.pk}/" not in html
+    assert theirs.seeker.name not in html
+
+
+@pytest.mark.parametrize("rows", [1, 10])
+def test_inbox_query_count_does_not_grow_with_rows(world, rows):
+    for _ in range(rows):
+        phone_request(world, seeker=make_seeker(world.office, world.counselor))
+    client = signed_in_client(world.coordinator)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/staff/requests/").status_code == 200
+    assert len(queries) <= 12, [q["sql"][:80] for q in queries]
