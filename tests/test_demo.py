@@ -229,7 +229,7 @@ def test_demo_command_serves_until_interrupted(tmp_path):
     assert lines[3:16] == [
         "Madoguchi demo: ハローワーク釧路 (01040), 4 counselors, 30 job seekers",
         "",
-        f"  Web        {base}/",
+        f"  Staff      {base}/staff/  (first sign-in sets up the authenticator app)",
         f"  Admin      {base}/admin/",
         f"  API        {base}/api/v1/openapi.json",
         f"  Mail       {tmp_path / 'mail'}  (and in the admin, under Notifications)",

@@ -209,3 +209,69 @@ def test_inbox_query_count_does_not_grow_with_rows(world, rows):
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/staff/requests/").status_code == 200
     assert len(queries) <= 12, [q["sql"][:80] for q in queries]
+
+
+# Requests taken by phone; blocked time ---------------------------------------------------
+
+
+def intake_form(world, **changes) -> dict:
+    form = {
+        "job_seeker_number": "０１０４０ー１２３４５６７８",  # full-width, as typed
+        "name": world.seeker.name,
+        "channel": "phone",
+        "start_1": "2026-12-02T10:00",
+        "minutes": "45",
+        "interpreter_language": "ベトナム語",
+        **{f"declare_{key}": "on" for key in ALL_DECLARATIONS},
+    }
+    form.update(changes)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def test_a_phone_request_lands_in_the_inbox(world):
+    client = signed_in_client(world.coordinator)
+    assert client.get("/staff/requests/new/").status_code == 200
+    response = client.post("/staff/requests/new/", intake_form(world))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    request = Request.objects.get()
+    assert (request.channel, request.status, request.interpreter_language) == (
+        "phone",
+        "requested",
+        "ベトナム語",
+    )
+    assert request.preferred_starts() == [(WED_10, 45)]
+
+
+def test_a_refused_phone_request_keeps_what_was_typed(world):
+    client = signed_in_client(world.coordinator)
+    response = client.post(
+        "/staff/requests/new/", intake_form(world, declare_private_place=None, name="求職 花子")
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'role="alert"' in html
+    assert "求職 花子" in html  # nothing lost
+    assert not Request.objects.exists()
+
+
+def test_counselor_blocks_and_frees_their_time(world):
+    client = signed_in_client(world.counselor)
+    response = client.post(
+        "/staff/blocked-time/",
+        {"start": "2026-12-02T13:00", "end": "2026-12-02T15:00", "reason": "研修"},
+    )
+    assert response.status_code == 302
+    block = world.counselor.blocked_times.get()
+    assert (block.start, block.end) == (local(2026, 12, 2, 13, 0), local(2026, 12, 2, 15, 0))
+    refused = phone_request(world, start=local(2026, 12, 2, 13, 0))
+    answer = signed_in_client(world.coordinator).post(
+        f"/staff/requests/{refused.pk}/schedule/",
+        {"start": local(2026, 12, 2, 13, 0).isoformat(), "minutes": "60"},
+    )
+    assert answer.status_code == 302 and not Consultation.objects.exists()
+    client.post(f"/staff/blocked-time/{block.pk}/delete/")
+    assert not world.counselor.blocked_times.exists()
+
+
+def test_blocked_time_is_a_counselors_own(world):
+    assert signed_in_client(world.coordinator).get("/staff/blocked-time/").status_code == 403

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts.decorators import staff_required
 from madoguchi.api import permissions
@@ -28,6 +28,9 @@ from madoguchi.meetings import services as meeting_services
 from madoguchi.offices import calendar
 from madoguchi.offices.models import Staff
 from madoguchi.records.audit import audit_record
+from madoguchi.seekers.models import Seeker
+from madoguchi.seekers.numbers import normalize_job_seeker_number
+from madoguchi.web.forms import BlockForm, IntakeForm
 
 PAGE_SIZE = 20
 
@@ -419,3 +422,96 @@ def day(request: HttpRequest) -> HttpResponse:
             "windows": office.windows,
         },
     )
+
+
+# Requests taken by phone, at the counter or in a consultation -------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def intake(request: HttpRequest) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        permissions.require_role(staff, permissions.CASEWORK)
+    except BookingError as error:
+        return _forbidden(request, error)
+    form = IntakeForm(request.POST or None, durations=staff.office.durations)
+    if request.method == "POST" and form.is_valid():
+        try:
+            number = normalize_job_seeker_number(form.cleaned_data["job_seeker_number"])
+            seeker = Seeker.objects.filter(office=staff.office, number=number).first()
+            if seeker is not None:
+                permissions.check_seeker(staff, seeker)
+            created = booking_services.request_create(
+                office=staff.office,
+                job_seeker_number=number,
+                name=form.cleaned_data["name"],
+                preferences=form.preferences(),
+                channel=form.cleaned_data["channel"],
+                declarations=form.declarations(),
+                interpreter_language=form.cleaned_data["interpreter_language"],
+                assistant=form.cleaned_data["assistant"],
+                actor=staff,
+            )
+        except BookingError as error:
+            if error.code in ("forbidden", "not_found"):
+                return _forbidden(request, error)
+            form.add_error(_FORM_FIELDS.get(error.field or ""), error.detail)
+        else:
+            messages.success(request, _("The request is in the inbox."))
+            return redirect(f"{reverse('staff:inbox')}#request-{created.pk}")
+    return render(request, "web/staff/intake.html", {"form": form, "staff": staff})
+
+
+# The form's field for each service field that a refusal may name.
+_FORM_FIELDS = {"job_seeker_number": "job_seeker_number", "name": "name"}
+
+
+# Blocked time --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def blocks(request: HttpRequest) -> HttpResponse:
+    """A counselor's own blocked time (training, leave): add and remove."""
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    if staff.role != Staff.Role.COUNSELOR:
+        return _forbidden(request, BookingError("forbidden", _("Counselors block their own time.")))
+    form = BlockForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tz = staff.office.tz
+        try:
+            booking_services.blocked_time_create(
+                counselor=staff,
+                start=_aware(form.cleaned_data["start"], tz),
+                end=_aware(form.cleaned_data["end"], tz),
+                reason=form.cleaned_data["reason"],
+                actor=staff,
+            )
+        except BookingError as error:
+            form.add_error(None, error.detail)
+        else:
+            messages.success(request, _("The time is blocked."))
+            return redirect("staff:blocks")
+    upcoming = BlockedTime.objects.filter(counselor=staff, end__gt=timezone.now()).order_by("start")
+    return render(
+        request,
+        "web/staff/blocks.html",
+        {"form": form, "staff": staff, "blocks": upcoming, "nav": "blocks"},
+    )
+
+
+@require_POST
+@staff_required
+def block_delete(request: HttpRequest, block_id: int) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    block = BlockedTime.objects.filter(pk=block_id, counselor=staff).first()
+    if block is None:
+        return _forbidden(request, BookingError("not_found"))
+    booking_services.blocked_time_delete(block_id=block.pk, actor=staff)
+    messages.success(request, _("The blocked time is removed."))
+    return redirect("staff:blocks")
+
+
+def _aware(value: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=tz)

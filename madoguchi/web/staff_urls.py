@@ -9,7 +9,10 @@ urlpatterns = [
     path("requests/", staff.inbox, name="inbox"),
     path("requests/<int:request_id>/schedule/", staff.request_schedule, name="request-schedule"),
     path("requests/<int:request_id>/decline/", staff.request_decline, name="request-decline"),
+    path("requests/new/", staff.intake, name="intake"),
     path("day/", staff.day, name="day"),
+    path("blocked-time/", staff.blocks, name="blocks"),
+    path("blocked-time/<int:block_id>/delete/", staff.block_delete, name="block-delete"),
     path("consultations/<int:consultation_id>/", staff.consultation, name="consultation"),
     path(
         "consultations/<int:consultation_id>/start-meeting/",

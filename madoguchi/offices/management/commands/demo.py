@@ -106,7 +106,7 @@ class Command(BaseCommand):
             f"{len(demo.of_role(Staff.Role.COUNSELOR))} counselors, "
             f"{len(demo.seekers)} job seekers",
             "",
-            f"  Web        {base}/",
+            f"  Staff      {base}/staff/  (first sign-in sets up the authenticator app)",
             f"  Admin      {base}/admin/",
             f"  API        {base}/api/v1/openapi.json",
             *(
