@@ -275,3 +275,62 @@ def test_counselor_blocks_and_frees_their_time(world):
 
 def test_blocked_time_is_a_counselors_own(world):
     assert signed_in_client(world.coordinator).get("/staff/blocked-time/").status_code == 403
+
+
+# Notes, the next one, the printable record ----------------------------------------------
+
+
+def held(world, frozen_now, seeker=None) -> Consultation:
+    """A consultation that took place (started and completed by its counselor)."""
+    consultation = make_consultation(seeker or world.seeker, WED_10, actor=world.coordinator)
+    frozen_now.move_to(WED_10)
+    booking_services.consultation_start(consultation_id=consultation.pk, actor=world.counselor)
+    booking_services.consultation_complete(consultation_id=consultation.pk, actor=world.counselor)
+    return consultation
+
+
+def test_notes_are_the_counselors_and_reading_them_is_audited(world, frozen_now):
+    consultation = held(world, frozen_now)
+    counselor = signed_in_client(world.counselor)
+    counselor.post(
+        f"/staff/consultations/{consultation.pk}/notes/",
+        {"outcome": "応募先を2社に絞った", "notes": "履歴書の書き方を確認"},
+    )
+    consultation.refresh_from_db()
+    assert consultation.notes == "履歴書の書き方を確認"
+    entry = AuditEntry.objects.get(action="consultation.notes_updated")
+    assert "履歴書" not in str(entry.details)  # the audit says that, not what
+    manager_page = signed_in_client(world.manager).get(f"/staff/consultations/{consultation.pk}/")
+    assert "履歴書の書き方を確認" in manager_page.content.decode()
+    assert AuditEntry.objects.filter(
+        action="consultation.notes_viewed", actor=world.manager.user
+    ).exists()
+    coordinator = signed_in_client(world.coordinator)
+    page = coordinator.get(f"/staff/consultations/{consultation.pk}/")
+    assert "履歴書の書き方を確認" not in page.content.decode()
+    refused = coordinator.post(
+        f"/staff/consultations/{consultation.pk}/notes/", {"outcome": "x", "notes": "x"}
+    )
+    assert refused.status_code == 403
+
+
+def test_book_the_next_one_with_the_same_counselor(world, frozen_now):
+    consultation = held(world, frozen_now)
+    signed_in_client(world.counselor).post(
+        f"/staff/consultations/{consultation.pk}/book-next/",
+        {"start": "2026-12-09T10:00", "minutes": "60"},
+    )
+    following = Consultation.objects.exclude(pk=consultation.pk).get()
+    assert following.counselor == world.counselor
+    assert following.start == local(2026, 12, 9, 10, 0)
+    assert following.request.channel == "in_consultation"
+
+
+def test_printable_record_only_for_a_completed_consultation(world, frozen_now):
+    consultation = held(world, frozen_now)
+    page = signed_in_client(world.counselor).get(f"/staff/consultations/{consultation.pk}/proof/")
+    assert page.status_code == 200
+    assert world.seeker.number in page.content.decode()
+    upcoming = make_consultation(world.seeker2, local(2026, 12, 9, 10, 0), actor=world.coordinator)
+    refused = signed_in_client(world.coordinator).get(f"/staff/consultations/{upcoming.pk}/proof/")
+    assert refused.status_code == 403

@@ -191,6 +191,9 @@ class Consultation(models.Model):
     calendar_sequence = models.PositiveIntegerField(_("calendar file sequence"), default=0)
     reminded_day_before_at = models.DateTimeField(null=True, blank=True)
     reminded_hour_before_at = models.DateTimeField(null=True, blank=True)
+    # What came of it, and the counselor's notes: read by the counselor and managers only.
+    outcome = models.CharField(_("outcome"), max_length=500, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
     # When the meeting's details first existed (and the seeker could be told them); no
     # automatic no-show for a consultation whose seeker never had them (R13).
     meeting_ready_at = models.DateTimeField(_("meeting ready since"), null=True, blank=True)

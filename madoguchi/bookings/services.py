@@ -654,6 +654,32 @@ def consultation_record_contact(*, consultation_id: int, actor: Staff) -> Consul
     return consultation
 
 
+def consultation_record_notes(
+    *, consultation_id: int, outcome: str, notes: str, actor: Staff
+) -> Consultation:
+    """The counselor's outcome and notes (R21: audited, the text itself not copied)."""
+    with transaction.atomic():
+        consultation = _consultation_lock(consultation_id)
+        if consultation.status not in (
+            Consultation.Status.IN_PROGRESS,
+            Consultation.Status.COMPLETED,
+            Consultation.Status.STOPPED,
+        ):
+            raise BookingError(
+                "invalid_transition", _("Notes are kept for consultations that took place.")
+            )
+        consultation.outcome = outcome.strip()[:500]
+        consultation.notes = notes.strip()
+        consultation.save(update_fields=["outcome", "notes"])
+        audit_record(
+            actor=actor,
+            action="consultation.notes_updated",
+            obj=consultation,
+            details={"outcome_length": len(consultation.outcome), "notes_length": len(notes)},
+        )
+    return consultation
+
+
 def consultation_mark_no_show(*, consultation_id: int, actor: Staff | None) -> Consultation:
     """R13/R14: nobody joined and nobody called by start + grace.
 

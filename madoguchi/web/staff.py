@@ -224,7 +224,12 @@ def consultation(request: HttpRequest, consultation_id: int) -> HttpResponse:
         found = _consultation(staff, consultation_id)
     except BookingError as error:
         return _forbidden(request, error)
-    audit_record(actor=staff, action="consultation.viewed", obj=found)
+    notes = _may_read_notes(staff, found)
+    audit_record(
+        actor=staff,
+        action="consultation.notes_viewed" if notes and found.notes else "consultation.viewed",
+        obj=found,
+    )
     tz = found.office.tz
     grace = dt.timedelta(minutes=found.office.no_show_grace_minutes)
     return render(
@@ -241,6 +246,13 @@ def consultation(request: HttpRequest, consultation_id: int) -> HttpResponse:
             "stop_reasons": Consultation.StopReason.choices,
             "is_host": found.counselor_id == staff.pk,
             "can_restrict": staff.role == Staff.Role.MANAGER,
+            "may_read_notes": notes,
+            "took_place": found.status
+            in (
+                Consultation.Status.IN_PROGRESS,
+                Consultation.Status.COMPLETED,
+                Consultation.Status.STOPPED,
+            ),
         },
     )
 
@@ -515,3 +527,114 @@ def block_delete(request: HttpRequest, block_id: int) -> HttpResponse:
 
 def _aware(value: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+# Notes, the next consultation, the proof ------------------------------------------------
+
+
+def _may_read_notes(staff: Staff, consultation: Consultation) -> bool:
+    """Notes are the counselor's (theirs or their seeker's) and managers', no one else's."""
+    if staff.role == Staff.Role.MANAGER:
+        return True
+    return staff.role == Staff.Role.COUNSELOR and staff.pk in (
+        consultation.counselor_id,
+        consultation.seeker.counselor_id,
+    )
+
+
+@require_POST
+@staff_required
+def consultation_notes(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        found = _consultation(staff, consultation_id)
+        if not _may_read_notes(staff, found):
+            raise BookingError("forbidden", _("Notes are for the counselor and managers."))
+        booking_services.consultation_record_notes(
+            consultation_id=consultation_id,
+            outcome=request.POST.get("outcome", ""),
+            notes=request.POST.get("notes", ""),
+            actor=staff,
+        )
+    except BookingError as error:
+        if error.code in ("forbidden", "not_found"):
+            return _forbidden(request, error)
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, _("Notes saved."))
+    return redirect("staff:consultation", consultation_id=consultation_id)
+
+
+@require_POST
+@staff_required
+def consultation_book_next(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    """R11: the next consultation, booked during this one, with the same counselor."""
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        found = _consultation(staff, consultation_id)
+        start = _parse_start(request.POST.get("start", ""), staff)
+        minutes = _int(request.POST.get("minutes"), "minutes")
+        next_request = booking_services.request_create(
+            office=found.office,
+            job_seeker_number=found.seeker.number,
+            name=found.seeker.name,
+            preferences=[(start, minutes)],
+            channel=Channel.IN_CONSULTATION,
+            declarations=found.request.declarations if found.request else {},
+            interpreter_language=found.request.interpreter_language if found.request else "",
+            assistant=found.request.assistant if found.request else False,
+            actor=staff,
+        )
+    except BookingError as error:
+        if error.code in ("forbidden", "not_found"):
+            return _forbidden(request, error)
+        messages.error(request, error.detail)
+        return redirect("staff:consultation", consultation_id=consultation_id)
+    try:
+        booked = booking_services.consultation_schedule(
+            request_id=next_request.pk,
+            start=start,
+            duration_minutes=minutes,
+            counselor=found.counselor.username,
+            actor=staff,
+        )
+    except BookingError as error:
+        messages.error(
+            request,
+            _("%(why)s The request is in the inbox to be scheduled.") % {"why": error.detail},
+        )
+        return redirect("staff:consultation", consultation_id=consultation_id)
+    messages.success(
+        request,
+        _("The next consultation is booked: %(when)s.")
+        % {"when": booked.start.astimezone(found.office.tz).strftime("%Y-%m-%d %H:%M")},
+    )
+    return redirect("staff:consultation", consultation_id=consultation_id)
+
+
+@require_GET
+@staff_required
+def consultation_proof(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    """A printable record that the consultation took place (求職活動実績の証明に使える記録)."""
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        found = _consultation(staff, consultation_id)
+        if found.status != Consultation.Status.COMPLETED:
+            raise BookingError(
+                "invalid_transition", _("A record is printed for completed consultations.")
+            )
+    except BookingError as error:
+        return _forbidden(request, error)
+    audit_record(actor=staff, action="consultation.proof_printed", obj=found)
+    tz = found.office.tz
+    return render(
+        request,
+        "web/staff/proof.html",
+        {
+            "c": found,
+            "staff": staff,
+            "start": (found.actual_start or found.start).astimezone(tz),
+            "end": (found.actual_end or found.end).astimezone(tz),
+            "printed": timezone.now().astimezone(tz),
+        },
+    )

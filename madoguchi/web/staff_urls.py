@@ -20,6 +20,21 @@ urlpatterns = [
         name="consultation-start-meeting",
     ),
     path(
+        "consultations/<int:consultation_id>/notes/",
+        staff.consultation_notes,
+        name="consultation-notes",
+    ),
+    path(
+        "consultations/<int:consultation_id>/book-next/",
+        staff.consultation_book_next,
+        name="consultation-book-next",
+    ),
+    path(
+        "consultations/<int:consultation_id>/proof/",
+        staff.consultation_proof,
+        name="consultation-proof",
+    ),
+    path(
         "consultations/<int:consultation_id>/<str:action>/",
         staff.consultation_action,
         name="consultation-action",
