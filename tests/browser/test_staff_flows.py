@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
@@ -28,10 +29,10 @@ DESKTOP = {"width": 1280, "height": 800}  # as the `page` fixture opens
 PHONE = {"width": 390, "height": 844}
 
 
-def ja(message: str, context: str | None = None) -> str:
+def ja(message: str) -> str:
     """`message` as the Japanese page shows it (the English text while untranslated)."""
     with translation.override("ja"):
-        return translation.pgettext(context, message) if context else translation.gettext(message)
+        return translation.gettext(message)
 
 
 def assert_accessible(page: Page) -> None:
@@ -91,10 +92,13 @@ def sign_in_with_password(page: Page, staff: Staff, screenshot=None) -> None:
     staff.user.save(update_fields=["password"])
     page.goto("/staff/login/")
     expect(page.get_by_role("heading", name=ja("Staff sign-in"))).to_be_visible()
+    # Both style sheets came from the live server (a 404 would also fail the `page` fixture).
+    rules = page.evaluate("[...document.styleSheets].map(sheet => sheet.cssRules.length)")
+    assert rules and all(rules), rules
     assert_accessible(page)
     if screenshot is not None:
         screenshot(page, "login")
-    page.get_by_label(ja("username"), exact=True).fill(staff.username)
+    page.get_by_label(capfirst(ja("username")), exact=True).fill(staff.username)
     page.get_by_label(ja("Password"), exact=True).fill(PASSWORD)
     page.get_by_role("button", name=ja("Next"), exact=True).click()
 
