@@ -334,3 +334,27 @@ def test_printable_record_only_for_a_completed_consultation(world, frozen_now):
     upcoming = make_consultation(world.seeker2, local(2026, 12, 9, 10, 0), actor=world.coordinator)
     refused = signed_in_client(world.coordinator).get(f"/staff/consultations/{upcoming.pk}/proof/")
     assert refused.status_code == 403
+
+
+def test_week_shows_every_counselor_and_marks_closed_days(world):
+    mine = make_consultation(world.seeker, WED_10, actor=world.coordinator)
+    page = signed_in_client(world.coordinator).get("/staff/week/", {"date": "2026-12-02"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f"/staff/consultations/{mine.pk}/" in html
+    assert str(world.counselor2) in html
+    holiday_week = signed_in_client(world.coordinator).get("/staff/week/", {"date": "2026-11-23"})
+    assert "勤労感謝の日" in holiday_week.content.decode()
+
+
+def test_week_query_count_does_not_grow_with_consultations(world):
+    for hour in (9, 10, 11, 13, 14):
+        make_consultation(
+            make_seeker(world.office, world.counselor),
+            local(2026, 12, 2, hour, 0),
+            actor=world.coordinator,
+        )
+    client = signed_in_client(world.coordinator)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/staff/week/", {"date": "2026-12-02"}).status_code == 200
+    assert len(queries) <= 12, [q["sql"][:80] for q in queries]

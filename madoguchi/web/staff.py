@@ -638,3 +638,84 @@ def consultation_proof(request: HttpRequest, consultation_id: int) -> HttpRespon
             "printed": timezone.now().astimezone(tz),
         },
     )
+
+
+@require_GET
+@staff_required
+def week(request: HttpRequest) -> HttpResponse:
+    """Monday to Friday for every counselor (or one, `?counselor=`), closures marked."""
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        permissions.require_role(staff, permissions.CASEWORK)
+    except BookingError as error:
+        return _forbidden(request, error)
+    office = staff.office
+    tz = office.tz
+    try:
+        anchor = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        anchor = timezone.now().astimezone(tz).date()
+    monday = anchor - dt.timedelta(days=anchor.weekday())
+    days = [monday + dt.timedelta(days=i) for i in range(5)]
+    begin = dt.datetime.combine(days[0], dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    counselors = Staff.objects.filter(
+        office=office, role=Staff.Role.COUNSELOR, user__is_active=True
+    ).select_related("user")
+    only = request.GET.get("counselor", "")
+    if only:
+        counselors = counselors.filter(user__username=only)
+    counselors = counselors.order_by("user__username")
+    consultations = list(
+        Consultation.objects.of_office(office)
+        .between(begin, end)
+        .filter(status__in=Consultation.HOLDING_TIME)
+        .select_related("seeker")
+        .order_by("start")
+    )
+    blocks = list(
+        BlockedTime.objects.filter(counselor__office=office, start__lt=end, end__gt=begin).order_by(
+            "start"
+        )
+    )
+    cal = office.calendar()
+    rows = []
+    for counselor in counselors:
+        cells = []
+        for day in days:
+            entries: list[dict[str, Any]] = []
+            for c in consultations:
+                if c.counselor_id == counselor.pk and c.start.astimezone(tz).date() == day:
+                    visible = staff.role != Staff.Role.COUNSELOR or staff.pk in (
+                        c.counselor_id,
+                        c.seeker.counselor_id,
+                    )
+                    entries.append({"start": c.start.astimezone(tz), "c": c, "visible": visible})
+            for b in blocks:
+                if b.counselor_id == counselor.pk and b.start.astimezone(tz).date() <= day <= (
+                    b.end.astimezone(tz).date()
+                ):
+                    entries.append({"start": b.start.astimezone(tz), "b": b})
+            entries.sort(key=lambda entry: entry["start"])
+            cells.append(entries)
+        rows.append({"counselor": counselor, "cells": cells})
+    return render(
+        request,
+        "web/staff/week.html",
+        {
+            "staff": staff,
+            "nav": "week",
+            "days": [
+                {
+                    "date": d,
+                    "open": calendar.is_office_day(cal, d),
+                    "holiday": calendar.national_holiday(d),
+                }
+                for d in days
+            ],
+            "rows": rows,
+            "previous": monday - dt.timedelta(days=7),
+            "next": monday + dt.timedelta(days=7),
+            "only": only,
+        },
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("requests/<int:request_id>/decline/", staff.request_decline, name="request-decline"),
     path("requests/new/", staff.intake, name="intake"),
     path("day/", staff.day, name="day"),
+    path("week/", staff.week, name="week"),
     path("blocked-time/", staff.blocks, name="blocks"),
     path("blocked-time/<int:block_id>/delete/", staff.block_delete, name="block-delete"),
     path("consultations/<int:consultation_id>/", staff.consultation, name="consultation"),
