@@ -358,3 +358,62 @@ def test_week_query_count_does_not_grow_with_consultations(world):
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/staff/week/", {"date": "2026-12-02"}).status_code == 200
     assert len(queries) <= 12, [q["sql"][:80] for q in queries]
+
+
+# The seeker registry ----------------------------------------------------------------------
+
+
+def test_registry_search_by_full_width_number_name_or_kana(world):
+    client = signed_in_client(world.coordinator)
+    found = client.get("/staff/seekers/", {"q": "０１０４０－１２３４５６７８"})
+    assert world.seeker.number in found.content.decode()
+    assert world.seeker2.number not in found.content.decode()
+    assert world.other_seeker.number not in client.get("/staff/seekers/").content.decode()
+
+
+def test_counselors_see_their_caseload_only(world):
+    client = signed_in_client(world.counselor)
+    listing = client.get("/staff/seekers/").content.decode()
+    assert world.seeker.number in listing and world.seeker2.number not in listing
+    assert client.get(f"/staff/seekers/{world.seeker2.number}/").status_code == 403
+
+
+def test_opening_a_record_is_audited(world):
+    signed_in_client(world.coordinator).get(f"/staff/seekers/{world.seeker.number}/")
+    assert AuditEntry.objects.filter(
+        action="seeker.viewed", object_id=str(world.seeker.pk), actor=world.coordinator.user
+    ).exists()
+
+
+def test_managers_restrict_and_lift_others_cannot(world):
+    url = f"/staff/seekers/{world.seeker.number}"
+    assert (
+        signed_in_client(world.coordinator).post(f"{url}/restrict/", {"reason": "x"}).status_code
+        == 403
+    )
+    manager = signed_in_client(world.manager)
+    manager.post(f"{url}/restrict/", {"reason": "暴言が続いた"})
+    world.seeker.refresh_from_db()
+    assert world.seeker.restriction == "restricted"
+    manager.post(f"{url}/lift/", {"reason": "面談で確認"})
+    world.seeker.refresh_from_db()
+    assert world.seeker.restriction == "none"
+
+
+def test_review_queue_lists_seekers_at_the_threshold(world):
+    from madoguchi.seekers.services import seeker_flag_for_review
+
+    seeker_flag_for_review(seeker=world.seeker2, no_shows=2, actor=None)
+    page = signed_in_client(world.manager).get("/staff/seekers/", {"review": "1"})
+    html = page.content.decode()
+    assert world.seeker2.number in html and world.seeker.number not in html
+
+
+@pytest.mark.parametrize("extra", [0, 15])
+def test_registry_query_count_does_not_grow(world, extra):
+    for _ in range(extra):
+        make_seeker(world.office, world.counselor)
+    client = signed_in_client(world.coordinator)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/staff/seekers/").status_code == 200
+    assert len(queries) <= 10, [q["sql"][:80] for q in queries]

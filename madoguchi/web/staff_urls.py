@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.web import staff
+from madoguchi.web import registry, staff
 
 app_name = "staff"
 
@@ -10,6 +10,13 @@ urlpatterns = [
     path("requests/<int:request_id>/schedule/", staff.request_schedule, name="request-schedule"),
     path("requests/<int:request_id>/decline/", staff.request_decline, name="request-decline"),
     path("requests/new/", staff.intake, name="intake"),
+    path("seekers/", registry.seekers, name="seekers"),
+    path("seekers/<str:number>/", registry.seeker, name="seeker"),
+    path(
+        "seekers/<str:number>/<str:action>/",
+        registry.seeker_restriction,
+        name="seeker-restriction",
+    ),
     path("day/", staff.day, name="day"),
     path("week/", staff.week, name="week"),
     path("blocked-time/", staff.blocks, name="blocks"),

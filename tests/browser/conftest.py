@@ -146,6 +146,7 @@ class BrowserWorld:
     counselor: Staff
     counselor2: Staff
     coordinator: Staff
+    manager: Staff
     seeker: Seeker
     seeker2: Seeker
 
@@ -166,6 +167,7 @@ def browser_world(transactional_db) -> BrowserWorld:
         counselor=counselor,
         counselor2=counselor2,
         coordinator=make_staff(office, "coordinator", "tanaka", display_name="田中 次郎"),
+        manager=make_staff(office, "manager", "ito", display_name="伊藤 真理"),
         seeker=make_seeker(office, counselor, number="01040-12345678", name="山田 太郎", **valid),
         seeker2=make_seeker(office, counselor2, number="01040-87654321", name="高橋 美咲", **valid),
     )

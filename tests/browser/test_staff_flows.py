@@ -281,3 +281,23 @@ def test_another_counselors_consultation_is_refused(page, live_server, browser_w
     assert world.seeker.name not in html
     assert world.seeker.number not in html
     assert_accessible(page)
+
+
+# 5 -----------------------------------------------------------------------------------
+
+
+def test_manager_finds_a_seeker_and_the_other_pages_are_accessible(
+    page, live_server, browser_world
+):
+    world = browser_world
+    sign_in_directly(page, live_server, world.manager)
+    page.goto("/staff/seekers/")
+    assert_accessible(page)
+    page.get_by_role("searchbox").fill(world.seeker.number)
+    page.get_by_role("button", name=ja("Search"), exact=True).click()
+    page.get_by_role("link", name=world.seeker.number).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(world.seeker.name)
+    assert_accessible(page)
+    for url in ("/staff/week/", "/staff/requests/new/"):
+        page.goto(url)
+        assert_accessible(page)
