@@ -417,3 +417,74 @@ def test_registry_query_count_does_not_grow(world, extra):
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/staff/seekers/").status_code == 200
     assert len(queries) <= 10, [q["sql"][:80] for q in queries]
+
+
+# Office settings (managers) ---------------------------------------------------------------
+
+
+def settings_form(**changes) -> dict:
+    form = {
+        "name_en": "Hello Work Kushiro",
+        "phone": "0154-41-1201",
+        "windows": "09:00-12:00, 13:00-16:30",
+        "durations": "30, 45, 60",
+        "slot_step_minutes": "15",
+        "lead_days": "1",
+        "no_show_grace_minutes": "10",
+        "strike_threshold": "3",
+        "strike_window_days": "365",
+        "reminder_time": "16:00",
+        "retention_days": "365",
+    }
+    form.update(changes)
+    return form
+
+
+def test_manager_changes_the_office_rules_and_it_is_audited(world):
+    client = signed_in_client(world.manager)
+    assert client.get("/staff/office/").status_code == 200
+    before = world.office.calendar_version
+    response = client.post("/staff/office/", settings_form())
+    assert response.status_code == 302
+    world.office.refresh_from_db()
+    assert world.office.windows == [["09:00", "12:00"], ["13:00", "16:30"]]
+    assert (world.office.strike_threshold, world.office.name_en) == (3, "Hello Work Kushiro")
+    assert world.office.calendar_version > before  # cached availability is dropped
+    entry = AuditEntry.objects.get(action="office.settings_changed")
+    assert set(entry.details) == {
+        "windows",
+        "strike_threshold",
+        "name_en",
+        "reminder_time",
+    }
+
+
+def test_bad_office_rules_are_refused_with_what_was_typed(world):
+    client = signed_in_client(world.manager)
+    response = client.post("/staff/office/", settings_form(durations="20, 90"))
+    assert response.status_code == 200
+    assert "20, 90" in response.content.decode()
+    world.office.refresh_from_db()
+    assert world.office.durations == [30, 45, 60]
+
+
+def test_closure_day_is_kept_and_bookings_that_day_are_flagged(world):
+    make_consultation(world.seeker, WED_10, actor=world.coordinator)
+    request = phone_request(world, seeker=world.seeker2)
+    client = signed_in_client(world.manager)
+    response = client.post(
+        "/staff/office/closures/", {"date": "2026-12-02", "reason": "庁舎点検"}, follow=True
+    )
+    html = response.content.decode()
+    assert "1" in html and world.office.closures.get().reason == "庁舎点検"
+    assert any(m.level_tag == "warning" for m in response.context["messages"])
+    refused = signed_in_client(world.coordinator).post(
+        f"/staff/requests/{request.pk}/schedule/",
+        {"start": WED_10.isoformat(), "minutes": "60", "counselor": "suzuki"},
+    )
+    assert refused.status_code == 302 and Consultation.objects.count() == 1
+
+
+def test_only_managers_change_office_settings(world):
+    for other in (world.coordinator, world.counselor, world.auditor):
+        assert signed_in_client(other).get("/staff/office/").status_code == 403

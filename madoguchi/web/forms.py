@@ -67,3 +67,76 @@ class BlockForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (shown to the office)"), max_length=200, required=False
     )
+
+
+class OfficeSettingsForm(forms.Form):
+    """The office's rules as a manager edits them; windows and lengths as plain text."""
+
+    name_en = forms.CharField(label=_("Name in English"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    windows = forms.CharField(
+        label=_("Consultation hours"),
+        help_text=_("Office-local times, e.g. 09:00-12:00, 13:00-16:00"),
+    )
+    durations = forms.CharField(
+        label=_("Lengths (minutes)"), help_text=_("e.g. 30, 45, 60 (30 to 60, multiples of 5)")
+    )
+    slot_step_minutes = forms.IntegerField(label=_("Start times every (minutes)"), min_value=5)
+    lead_days = forms.IntegerField(label=_("Book at least this many days ahead"), min_value=1)
+    no_show_grace_minutes = forms.IntegerField(
+        label=_("No-show after (minutes past the start)"), min_value=1, max_value=60
+    )
+    strike_threshold = forms.IntegerField(label=_("No-shows before review"), min_value=1)
+    strike_window_days = forms.IntegerField(label=_("No-shows counted over (days)"), min_value=1)
+    reminder_time = forms.TimeField(
+        label=_("Day-before reminder at"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    retention_days = forms.IntegerField(label=_("Keep usage records (days)"), min_value=30)
+    self_cancel_enabled = forms.BooleanField(
+        label=_("Job seekers may cancel online"), required=False
+    )
+
+    def clean_windows(self) -> list[list[str]]:
+        windows = []
+        for part in self.cleaned_data["windows"].replace("〜", "-").replace("～", "-").split(","):
+            start, sep, end = part.strip().partition("-")
+            if not sep:
+                raise forms.ValidationError(_("Write each window as HH:MM-HH:MM."))
+            try:
+                windows.append(
+                    [
+                        dt.time.fromisoformat(start.strip()).strftime("%H:%M"),
+                        dt.time.fromisoformat(end.strip()).strftime("%H:%M"),
+                    ]
+                )
+            except ValueError as error:
+                raise forms.ValidationError(_("Write each window as HH:MM-HH:MM.")) from error
+        return windows
+
+    def clean_durations(self) -> list[int]:
+        try:
+            return [int(p) for p in self.cleaned_data["durations"].replace("、", ",").split(",")]
+        except ValueError as error:
+            raise forms.ValidationError(_("Write the lengths as numbers.")) from error
+
+    @classmethod
+    def initial_for(cls, office) -> dict:
+        return {
+            "name_en": office.name_en,
+            "phone": office.phone,
+            "windows": ", ".join(f"{a}-{b}" for a, b in office.windows),
+            "durations": ", ".join(str(d) for d in office.durations),
+            "slot_step_minutes": office.slot_step_minutes,
+            "lead_days": office.lead_days,
+            "no_show_grace_minutes": office.no_show_grace_minutes,
+            "strike_threshold": office.strike_threshold,
+            "strike_window_days": office.strike_window_days,
+            "reminder_time": office.reminder_time,
+            "retention_days": office.retention_days,
+            "self_cancel_enabled": office.self_cancel_enabled,
+        }
+
+
+class ClosureForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)

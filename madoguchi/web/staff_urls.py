@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.web import registry, staff
+from madoguchi.web import office, registry, staff
 
 app_name = "staff"
 
@@ -17,6 +17,9 @@ urlpatterns = [
         registry.seeker_restriction,
         name="seeker-restriction",
     ),
+    path("office/", office.settings_page, name="office"),
+    path("office/closures/", office.closure_create, name="closure-create"),
+    path("office/closures/<int:closure_id>/delete/", office.closure_delete, name="closure-delete"),
     path("day/", staff.day, name="day"),
     path("week/", staff.week, name="week"),
     path("blocked-time/", staff.blocks, name="blocks"),

@@ -298,6 +298,6 @@ def test_manager_finds_a_seeker_and_the_other_pages_are_accessible(
     page.get_by_role("link", name=world.seeker.number).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(world.seeker.name)
     assert_accessible(page)
-    for url in ("/staff/week/", "/staff/requests/new/"):
+    for url in ("/staff/week/", "/staff/requests/new/", "/staff/office/"):
         page.goto(url)
         assert_accessible(page)
