@@ -488,3 +488,23 @@ def test_closure_day_is_kept_and_bookings_that_day_are_flagged(world):
 def test_only_managers_change_office_settings(world):
     for other in (world.coordinator, world.counselor, world.auditor):
         assert signed_in_client(other).get("/staff/office/").status_code == 403
+
+
+def test_the_status_block_refreshes_and_says_when_the_seeker_joined(world, frozen_now):
+    consultation = make_consultation(world.seeker, WED_10, actor=world.coordinator)
+    client = signed_in_client(world.counselor)
+    page = client.get(f"/staff/consultations/{consultation.pk}/").content.decode()
+    assert 'hx-get="/staff/consultations/' in page and "htmx" in page
+    Consultation.objects.filter(pk=consultation.pk).update(seeker_joined_at=WED_10)
+    live = client.get(
+        f"/staff/consultations/{consultation.pk}/live/", headers={"HX-Request": "true"}
+    )
+    assert live.status_code == 200
+    assert "10:00" in live.content.decode() and "<html" not in live.content.decode()
+    other = make_consultation(
+        make_seeker(world.office, world.counselor2),
+        WED_10,
+        actor=world.coordinator,
+        counselor=world.counselor2,
+    )
+    assert client.get(f"/staff/consultations/{other.pk}/live/").status_code == 403

@@ -719,3 +719,15 @@ def week(request: HttpRequest) -> HttpResponse:
             "only": only,
         },
     )
+
+
+@require_GET
+@staff_required
+def consultation_live(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    """The consultation's status block alone, polled by htmx while the page is open."""
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    try:
+        found = _consultation(staff, consultation_id)
+    except BookingError as error:
+        return _forbidden(request, error)
+    return render(request, "web/staff/_live.html", {"c": found})

@@ -31,6 +31,11 @@ urlpatterns = [
         name="consultation-start-meeting",
     ),
     path(
+        "consultations/<int:consultation_id>/live/",
+        staff.consultation_live,
+        name="consultation-live",
+    ),
+    path(
         "consultations/<int:consultation_id>/notes/",
         staff.consultation_notes,
         name="consultation-notes",
