@@ -174,7 +174,7 @@ def _sync_done(
     with transaction.atomic():
         consultation = (
             Consultation.objects.select_for_update(of=("self",))
-            .select_related("office", "seeker", "counselor__user", "request")
+            .select_related("office", "seeker")
             .get(pk=consultation_id)
         )
         now_state = consultation.meeting_state
@@ -233,21 +233,14 @@ def meetings_requeue(*, now: dt.datetime, limit: int = 500) -> int:
     """The clock: queue again meeting calls that are due and that no task holds."""
     from madoguchi.worker.tasks import sync_meeting
 
-    due = list(
-        Consultation.objects.filter(
-            meeting_state__in=MeetingState.pending(), meeting_next_attempt_at__lte=now
-        )
-        .exclude(meeting_claimed_until__gt=now)
-        .values_list("pk", flat=True)[:limit]
+    return leases.requeue_due(
+        Consultation.objects.filter(meeting_state__in=MeetingState.pending()),
+        due_field="meeting_next_attempt_at",
+        claim_field="meeting_claimed_until",
+        task=sync_meeting,
+        now=now,
+        limit=limit,
     )
-    if not due:
-        return 0
-    Consultation.objects.filter(pk__in=due).update(
-        meeting_next_attempt_at=now + leases.queue_grace()
-    )
-    for pk in due:
-        sync_meeting.enqueue(pk)
-    return len(due)
 
 
 # Staff ------------------------------------------------------------------------------
@@ -271,7 +264,7 @@ def meeting_enter_details(
     with transaction.atomic():
         consultation = (
             Consultation.objects.select_for_update(of=("self",))
-            .select_related("office", "seeker", "counselor__user", "request")
+            .select_related("office", "seeker")
             .filter(pk=consultation_id)
             .first()
         )
@@ -321,21 +314,31 @@ def meeting_enter_details(
     return consultation
 
 
-def meeting_start_url(*, consultation: Consultation) -> str:
-    """The host's start link, fetched fresh (Zoom's expires two hours after it is made)."""
+def meeting_start_url(*, consultation: Consultation, actor: Any) -> str:
+    """The host's start link, fetched fresh (Zoom's expires two hours after it is made).
+
+    The link signs its holder in as the meeting's host, so only the consultation's own
+    counselor gets it, and each fetch is audited.
+    """
+    if consultation.counselor_id != actor.pk:
+        raise BookingError("forbidden", _("Only the consultation's counselor can start it."))
     if consultation.meeting_state != MeetingState.READY or not consultation.meeting_id:
         raise BookingError("invalid_transition", _("This consultation has no meeting yet."))
     if consultation.meeting_provider == "fake":
-        return providers.fake_start_url(consultation)
-    if consultation.meeting_provider == "manual":
-        return consultation.meeting_join_url
-    try:
-        return zoom_client().get_meeting(int(consultation.meeting_id)).start_url
-    except ZoomError as error:
-        raise BookingError(
-            "meeting_unavailable",
-            _("Zoom did not answer; try again in a moment. (%(error)s)") % {"error": error.message},
-        ) from error
+        url = providers.fake_start_url(consultation)
+    elif consultation.meeting_provider == "manual":
+        url = consultation.meeting_join_url
+    else:
+        try:
+            url = zoom_client().get_meeting(int(consultation.meeting_id)).start_url
+        except ZoomError as error:
+            raise BookingError(
+                "meeting_unavailable",
+                _("Zoom did not answer; try again in a moment. (%(error)s)")
+                % {"error": error.message},
+            ) from error
+    audit_record(actor=actor, action="meeting.start_link_fetched", obj=consultation)
+    return url
 
 
 # Webhooks ---------------------------------------------------------------------------

@@ -219,14 +219,11 @@ def outbox_requeue(*, now: dt.datetime, limit: int = 500) -> int:
     """The clock: queue again mail that is due and that no task holds."""
     from madoguchi.worker.tasks import send_mail
 
-    due = list(
-        OutboxMail.objects.filter(status=OutboxMail.Status.QUEUED, next_attempt_at__lte=now)
-        .exclude(claimed_until__gt=now)
-        .values_list("pk", flat=True)[:limit]
+    return leases.requeue_due(
+        OutboxMail.objects.filter(status=OutboxMail.Status.QUEUED),
+        due_field="next_attempt_at",
+        claim_field="claimed_until",
+        task=send_mail,
+        now=now,
+        limit=limit,
     )
-    if not due:
-        return 0
-    OutboxMail.objects.filter(pk__in=due).update(next_attempt_at=now + leases.queue_grace())
-    for pk in due:
-        send_mail.enqueue(pk)
-    return len(due)

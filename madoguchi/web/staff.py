@@ -343,21 +343,93 @@ def consultation_start_meeting(request: HttpRequest, consultation_id: int) -> Ht
     staff: Staff = request.staff  # type: ignore[attr-defined]
     try:
         found = _consultation(staff, consultation_id)
-        if found.counselor_id != staff.pk:
-            raise BookingError("forbidden", _("Only the consultation's counselor can start it."))
-        url = meeting_services.meeting_start_url(consultation=found)
+        url = meeting_services.meeting_start_url(consultation=found, actor=staff)
     except BookingError as error:
         if error.code in ("forbidden", "not_found"):
             return _forbidden(request, error)
         messages.error(request, error.detail)
         return redirect("staff:consultation", consultation_id=consultation_id)
-    audit_record(actor=staff, action="meeting.start_link_fetched", obj=found)
     response = HttpResponseRedirect(url)
     response["Cache-Control"] = "no-store"
     return response
 
 
 # The day calendar ----------------------------------------------------------------------
+
+
+def _date_param(request: HttpRequest, tz: dt.tzinfo) -> dt.date:
+    """`?date=YYYY-MM-DD`, else today in the office's time zone."""
+    try:
+        return dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return timezone.now().astimezone(tz).date()
+
+
+def _counselors(office: Any, username: str = "") -> list[Staff]:
+    counselors = Staff.objects.filter(
+        office=office, role=Staff.Role.COUNSELOR, user__is_active=True
+    ).select_related("user")
+    if username:
+        counselors = counselors.filter(user__username=username)
+    return list(counselors.order_by("user__username"))
+
+
+def _may_see(staff: Staff, consultation: Consultation) -> bool:
+    """Counselors see their own consultations (theirs or their seekers'); the others only
+    as busy. Everyone else who works cases sees them all."""
+    return staff.role != Staff.Role.COUNSELOR or staff.pk in (
+        consultation.counselor_id,
+        consultation.seeker.counselor_id,
+    )
+
+
+def _calendar_entries(
+    staff: Staff,
+    counselors: list[Staff],
+    begin: dt.datetime,
+    end: dt.datetime,
+    *,
+    holding_only: bool,
+) -> dict[int, list[dict[str, Any]]]:
+    """Each counselor's consultations and blocked time between `begin` and `end`, in time
+    order, in office local time: two queries whatever the period."""
+    tz = staff.office.tz
+    consultations = (
+        Consultation.objects.of_office(staff.office)
+        .between(begin, end)
+        .select_related("seeker")
+        .order_by("start", "id")
+    )
+    if holding_only:
+        consultations = consultations.filter(status__in=Consultation.HOLDING_TIME)
+    blocks = BlockedTime.objects.filter(
+        counselor__office=staff.office, start__lt=end, end__gt=begin
+    ).order_by("start")
+    entries: dict[int, list[dict[str, Any]]] = {c.pk: [] for c in counselors}
+    for c in consultations:
+        if c.counselor_id in entries:
+            entries[c.counselor_id].append(
+                {
+                    "kind": "consultation",
+                    "start": c.start.astimezone(tz),
+                    "end": c.end.astimezone(tz),
+                    "c": c,
+                    "visible": _may_see(staff, c),
+                }
+            )
+    for b in blocks:
+        if b.counselor_id in entries:
+            entries[b.counselor_id].append(
+                {
+                    "kind": "blocked",
+                    "start": b.start.astimezone(tz),
+                    "end": b.end.astimezone(tz),
+                    "b": b,
+                }
+            )
+    for rows in entries.values():
+        rows.sort(key=lambda entry: entry["start"])
+    return entries
 
 
 @require_GET
@@ -371,54 +443,13 @@ def day(request: HttpRequest) -> HttpResponse:
     except BookingError as error:
         return _forbidden(request, error)
     office = staff.office
-    tz = office.tz
-    try:
-        date = dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        date = timezone.now().astimezone(tz).date()
-    begin = dt.datetime.combine(date, dt.time.min, tzinfo=tz)
-    end = begin + dt.timedelta(days=1)
-    consultations = list(
-        Consultation.objects.of_office(office)
-        .between(begin, end)
-        .select_related("seeker", "counselor__user")
-        .order_by("start", "id")
+    date = _date_param(request, office.tz)
+    begin = dt.datetime.combine(date, dt.time.min, tzinfo=office.tz)
+    counselors = _counselors(office)
+    entries = _calendar_entries(
+        staff, counselors, begin, begin + dt.timedelta(days=1), holding_only=False
     )
-    blocks = list(
-        BlockedTime.objects.filter(counselor__office=office, start__lt=end, end__gt=begin)
-        .select_related("counselor__user")
-        .order_by("start")
-    )
-    counselors = list(
-        Staff.objects.filter(office=office, role=Staff.Role.COUNSELOR, user__is_active=True)
-        .select_related("user")
-        .order_by("user__username")
-    )
-    columns = []
-    for counselor in counselors:
-        entries: list[dict[str, Any]] = [
-            {
-                "kind": "consultation",
-                "start": c.start.astimezone(tz),
-                "end": c.end.astimezone(tz),
-                "c": c,
-                "visible": staff.role != Staff.Role.COUNSELOR
-                or staff.pk in (c.counselor_id, c.seeker.counselor_id),
-            }
-            for c in consultations
-            if c.counselor_id == counselor.pk
-        ] + [
-            {
-                "kind": "blocked",
-                "start": b.start.astimezone(tz),
-                "end": b.end.astimezone(tz),
-                "b": b,
-            }
-            for b in blocks
-            if b.counselor_id == counselor.pk
-        ]
-        entries.sort(key=lambda entry: entry["start"])
-        columns.append({"counselor": counselor, "entries": entries})
+    columns = [{"counselor": c, "entries": entries[c.pk]} for c in counselors]
     cal = office.calendar()
     return render(
         request,
@@ -536,10 +567,7 @@ def _may_read_notes(staff: Staff, consultation: Consultation) -> bool:
     """Notes are the counselor's (theirs or their seeker's) and managers', no one else's."""
     if staff.role == Staff.Role.MANAGER:
         return True
-    return staff.role == Staff.Role.COUNSELOR and staff.pk in (
-        consultation.counselor_id,
-        consultation.seeker.counselor_id,
-    )
+    return staff.role == Staff.Role.COUNSELOR and _may_see(staff, consultation)
 
 
 @require_POST
@@ -651,54 +679,25 @@ def week(request: HttpRequest) -> HttpResponse:
         return _forbidden(request, error)
     office = staff.office
     tz = office.tz
-    try:
-        anchor = dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        anchor = timezone.now().astimezone(tz).date()
+    anchor = _date_param(request, tz)
     monday = anchor - dt.timedelta(days=anchor.weekday())
     days = [monday + dt.timedelta(days=i) for i in range(5)]
     begin = dt.datetime.combine(days[0], dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    counselors = Staff.objects.filter(
-        office=office, role=Staff.Role.COUNSELOR, user__is_active=True
-    ).select_related("user")
     only = request.GET.get("counselor", "")
-    if only:
-        counselors = counselors.filter(user__username=only)
-    counselors = counselors.order_by("user__username")
-    consultations = list(
-        Consultation.objects.of_office(office)
-        .between(begin, end)
-        .filter(status__in=Consultation.HOLDING_TIME)
-        .select_related("seeker")
-        .order_by("start")
-    )
-    blocks = list(
-        BlockedTime.objects.filter(counselor__office=office, start__lt=end, end__gt=begin).order_by(
-            "start"
-        )
-    )
+    counselors = _counselors(office, username=only)
+    entries = _calendar_entries(staff, counselors, begin, end, holding_only=True)
+    rows = [
+        {
+            "counselor": counselor,
+            "cells": [
+                [e for e in entries[counselor.pk] if e["start"].date() <= day <= e["end"].date()]
+                for day in days
+            ],
+        }
+        for counselor in counselors
+    ]
     cal = office.calendar()
-    rows = []
-    for counselor in counselors:
-        cells = []
-        for day in days:
-            entries: list[dict[str, Any]] = []
-            for c in consultations:
-                if c.counselor_id == counselor.pk and c.start.astimezone(tz).date() == day:
-                    visible = staff.role != Staff.Role.COUNSELOR or staff.pk in (
-                        c.counselor_id,
-                        c.seeker.counselor_id,
-                    )
-                    entries.append({"start": c.start.astimezone(tz), "c": c, "visible": visible})
-            for b in blocks:
-                if b.counselor_id == counselor.pk and b.start.astimezone(tz).date() <= day <= (
-                    b.end.astimezone(tz).date()
-                ):
-                    entries.append({"start": b.start.astimezone(tz), "b": b})
-            entries.sort(key=lambda entry: entry["start"])
-            cells.append(entries)
-        rows.append({"counselor": counselor, "cells": cells})
     return render(
         request,
         "web/staff/week.html",

@@ -84,7 +84,7 @@ def reminders_queue(*, now: dt.datetime, limit: int = 2000) -> int:
                 start__lte=now + dt.timedelta(days=2),
                 **{f"{field}__isnull": True},
             )
-            .select_related("office", "seeker", "counselor__user", "request")
+            .select_related("office", "seeker")
             .order_by("start")[:limit]
         )
         for consultation in candidates:

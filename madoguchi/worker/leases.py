@@ -6,6 +6,7 @@ that dies simply lets the lease run out, and the row is due again.
 """
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
@@ -29,6 +30,31 @@ def claim(rows: QuerySet, *, field: str, now: dt.datetime, counter: str | None =
     if counter:
         changes[counter] = F(counter) + 1
     return rows.filter(free).update(**changes) == 1
+
+
+def requeue_due(
+    rows: QuerySet,
+    *,
+    due_field: str,
+    claim_field: str,
+    task: Any,
+    now: dt.datetime,
+    limit: int = 500,
+) -> int:
+    """The clock's half of a lease: queue `task` again for each row of `rows` that is due
+    (`due_field` passed) and that no worker holds (`claim_field` not in the future), and
+    push its due time on by the queue grace so the next round does not queue it twice."""
+    due = list(
+        rows.filter(**{f"{due_field}__lte": now})
+        .exclude(**{f"{claim_field}__gt": now})
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not due:
+        return 0
+    rows.model.objects.filter(pk__in=due).update(**{due_field: now + queue_grace()})
+    for pk in due:
+        task.enqueue(pk)
+    return len(due)
 
 
 def backoff(attempts: int, *, base: int = 30, cap: int = 3600) -> dt.timedelta:
