@@ -91,6 +91,11 @@ class Office(models.Model):
     )
     self_cancel_enabled = models.BooleanField(_("seekers may cancel online"), default=False)
     retention_days = models.PositiveIntegerField(_("usage record retention (days)"), default=365)
+    report_min_cell = models.PositiveSmallIntegerField(
+        _("smallest count published"),
+        default=5,
+        help_text=_("Publishable reports suppress any figure below this (R20)."),
+    )
     zoom_user = models.CharField(_("office Zoom user"), max_length=200, blank=True)
     calendar_version = models.PositiveBigIntegerField(
         _("calendar version"),
