@@ -278,6 +278,10 @@ class ImportRow:
     def get_action_display(self) -> str:
         return str(ImportAction(self.action).label) if self.action else ""
 
+    @property
+    def changed_labels(self) -> list[str]:
+        return [str(capfirst(Seeker._meta.get_field(name).verbose_name)) for name in self.changed]
+
 
 @dataclass
 class ImportPreview:
@@ -296,6 +300,18 @@ class ImportPreview:
 
     def count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action and not row.errors)
+
+    @property
+    def new(self) -> int:
+        return self.count(ImportAction.NEW)
+
+    @property
+    def updated(self) -> int:
+        return self.count(ImportAction.UPDATE)
+
+    @property
+    def unchanged(self) -> int:
+        return self.count(ImportAction.UNCHANGED)
 
 
 @dataclass
@@ -409,7 +425,7 @@ def _import_row_check(
         checked.errors.append(_("This number is registered at another office."))
         return checked
     seeker = current or Seeker(office=office, number=number)
-    checked.changed = [k for k in IMPORT_FIELDS if getattr(seeker, k, None) != fields[k]]
+    checked.changed = [k for k in IMPORT_FIELDS if _import_value(seeker, k) != fields[k]]
     for key, value in fields.items():
         setattr(seeker, key, value)
     try:
@@ -430,6 +446,12 @@ def _import_row_check(
         checked.action = ImportAction.UNCHANGED
     checked.seeker = seeker
     return checked
+
+
+def _import_value(seeker: Seeker, name: str) -> Any:
+    if name == "counselor":  # without loading the counselor
+        return seeker.counselor_id and Staff(pk=seeker.counselor_id)
+    return getattr(seeker, name)
 
 
 def _import_date(text: str, *, label: str) -> dt.date:

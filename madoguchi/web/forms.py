@@ -1,11 +1,13 @@
 """Forms of the staff web. They parse and say what is missing; the rules are the services'."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.bookings.models import DECLARATION_LABELS, Channel
+from madoguchi.seekers.models import Seeker
 
 
 class IntakeForm(forms.Form):
@@ -140,3 +142,72 @@ class OfficeSettingsForm(forms.Form):
 class ClosureForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class SeekerForm(forms.Form):
+    """A seeker's registry entry as staff type it; `fields` narrows it to what the
+    staff member may change (a counselor: the contact fields)."""
+
+    number = forms.CharField(
+        label=_("Job-seeker number"),
+        max_length=40,
+        help_text=_("As on the Hello Work card, e.g. 01040-12345678"),
+    )
+    name = forms.CharField(label=_("Name"), max_length=100)
+    name_kana = forms.CharField(label=_("Name (kana)"), max_length=100, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    counselor = forms.ChoiceField(label=_("Counselor"), required=False)
+    registered_on = forms.DateField(
+        label=_("Registered on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    expires_on = forms.DateField(
+        label=_("Registration expires on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    status = forms.ChoiceField(label=_("Registration"), choices=Seeker.Status.choices)
+    language = forms.ChoiceField(label=_("Language for mail"), choices=Seeker.Language.choices)
+
+    def __init__(
+        self, *args, counselors: list[tuple[str, str]], fields: Iterable[str] | None = None, **kw
+    ) -> None:
+        super().__init__(*args, **kw)
+        counselor = self.fields["counselor"]
+        assert isinstance(counselor, forms.ChoiceField)
+        counselor.choices = [("", _("— none —")), *counselors]
+        if fields is not None:
+            for name in set(self.fields) - set(fields):
+                del self.fields[name]
+
+    @classmethod
+    def initial_for(cls, seeker: Seeker) -> dict:
+        initial = {name: getattr(seeker, name) for name in cls.base_fields if name != "counselor"}
+        initial["counselor"] = seeker.counselor.user.username if seeker.counselor else ""
+        return initial
+
+    def describe(self) -> None:
+        """Tie each field's help and error text to it for screen readers (the ids
+        web/staff/_described_field.html gives them)."""
+        describe(self)
+
+
+def describe(form: forms.Form) -> None:
+    for name, formfield in form.fields.items():
+        ids = []
+        if formfield.help_text:
+            ids.append(f"{form[name].auto_id}-help")
+        if name in form.errors:
+            ids.append(f"{form[name].auto_id}-error")
+            formfield.widget.attrs["aria-invalid"] = "true"
+        if ids:
+            formfield.widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+class SeekerImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: number, name, name_kana, email, phone, counselor, registered_on, "
+            "expires_on, language. UTF-8 or Shift_JIS (as Excel saves it)."
+        ),
+        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
+    )

@@ -11,6 +11,9 @@ urlpatterns = [
     path("requests/<int:request_id>/decline/", staff.request_decline, name="request-decline"),
     path("requests/new/", staff.intake, name="intake"),
     path("seekers/", registry.seekers, name="seekers"),
+    path("seekers/new/", registry.seeker_new, name="seeker-new"),
+    path("seekers/import/", registry.seekers_import, name="seekers-import"),
+    path("seekers/<str:number>/edit/", registry.seeker_edit, name="seeker-edit"),
     path("seekers/<str:number>/", registry.seeker, name="seeker"),
     path(
         "seekers/<str:number>/<str:action>/",
