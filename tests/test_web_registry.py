@@ -2,13 +2,16 @@
 seekers from a CSV file through a preview that saves nothing until confirmed."""
 
 import datetime as dt
+import io
 import re
 
 import pytest
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from madoguchi.records.models import AuditEntry
+from madoguchi.seekers import services as seeker_services
 from madoguchi.seekers.models import Seeker
 from madoguchi.web import registry
 from tests.factories import make_seeker
@@ -524,3 +527,66 @@ def test_preview_query_count_does_not_grow_with_the_rows(world, rows, django_ass
         response = client.post("/staff/seekers/import/", {"file": csv_file(text)})
 
     assert len(preview_rows(response.content.decode())) == rows * 2
+
+
+def test_rows_of_empty_cells_are_not_rows(world):
+    client = english_client(world.coordinator)
+    text = HEADER + "01040-33334444,釧路 三郎,,,,,2026-04-01,2027-03-31,ja\n,,,,,,,,\n , ,,,,,,,\n"
+
+    response = client.post("/staff/seekers/import/", {"file": csv_file(text)})
+
+    assert preview_rows(response.content.decode()) == [
+        ["2", "01040-33334444", "釧路 三郎", "New", "—"]
+    ]
+
+
+def test_a_file_without_rows_is_refused(world):
+    client = english_client(world.coordinator)
+
+    response = client.post("/staff/seekers/import/", {"file": csv_file(HEADER + ",,,,,,,,\n")})
+
+    assert error_of(response.content.decode(), "file") == ["The file has no rows to import."]
+
+
+# The services behind the pages ------------------------------------------------------------
+
+
+def test_seeker_update_without_a_change_saves_and_audits_nothing(world):
+    updated_at = world.seeker.updated_at
+
+    changed = seeker_services.seeker_update(
+        seeker=world.seeker, actor=world.coordinator, email=world.seeker.email, counselor="sato"
+    )
+
+    world.seeker.refresh_from_db()
+    assert (changed, world.seeker.updated_at) == ([], updated_at)
+    assert not AuditEntry.objects.filter(action="seeker.updated").exists()
+
+
+def test_seeker_update_refuses_fields_it_does_not_edit(world):
+    with pytest.raises(ValueError, match="restriction"):
+        seeker_services.seeker_update(
+            seeker=world.seeker, actor=world.coordinator, restriction="none"
+        )
+
+
+def test_import_command_updates_a_registered_seeker(world, tmp_path):
+    path = tmp_path / "seekers.csv"
+    path.write_text(
+        HEADER
+        + f"{world.seeker.number},釧路 一郎,,,0154-00-0000,suzuki,2026-01-05,2027-12-31,ja\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+
+    call_command("import-seekers", str(path), "--office", "01040", stdout=out)
+
+    world.seeker.refresh_from_db()
+    assert (world.seeker.name, world.seeker.phone, world.seeker.counselor) == (
+        "釧路 一郎",
+        "0154-00-0000",
+        world.counselor2,
+    )
+    assert out.getvalue() == (
+        "Imported 0 job seekers into 01040 ハローワーク釧路.\nUpdated 1, left 0 unchanged.\n"
+    )

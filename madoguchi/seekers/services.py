@@ -338,7 +338,8 @@ def seekers_import_preview(
     if missing:
         preview.file_errors.append((1, _("missing columns: %(c)s") % {"c": ", ".join(missing)}))
         return preview
-    rows = [(reader.line_num, row) for row in reader]
+    # Excel leaves rows of empty cells (",,,,") under the data: they are not rows.
+    rows = [(reader.line_num, row) for row in reader if any(_cells(row))]
     if max_rows is not None and len(rows) > max_rows:
         preview.file_errors.append(
             (1, _("The file has more than %(n)s rows; split it.") % {"n": max_rows})
@@ -372,6 +373,10 @@ def seekers_import_preview(
             )
         )
     return preview
+
+
+def _cells(row: dict) -> list[str]:
+    return [v.strip() for v in row.values() if isinstance(v, str) and v.strip()]
 
 
 def _import_row_check(
