@@ -280,7 +280,7 @@ class ImportRow:
 
     @property
     def changed_labels(self) -> list[str]:
-        return [str(capfirst(Seeker._meta.get_field(name).verbose_name)) for name in self.changed]
+        return [_label(name) for name in self.changed]
 
 
 @dataclass
@@ -415,9 +415,7 @@ def _import_row_check(
         )
     for key in ("registered_on", "expires_on"):
         try:
-            fields[key] = _import_date(
-                values[key], label=str(Seeker._meta.get_field(key).verbose_name)
-            )
+            fields[key] = _import_date(values[key], label=_label(key))
         except ValueError as error:
             checked.errors.append(str(error))
     if not values["name"]:
@@ -459,22 +457,23 @@ def _import_value(seeker: Seeker, name: str) -> Any:
     return getattr(seeker, name)
 
 
+def _label(name: str) -> str:
+    """A seeker field's name as people read it ("E-mail")."""
+    return str(capfirst(getattr(Seeker._meta.get_field(name), "verbose_name", name)))
+
+
 def _import_date(text: str, *, label: str) -> dt.date:
     """A date as ISO writes it (2026-04-01) or as Excel in Japan does (2026/4/1)."""
     match = _DATE.fullmatch(text)
     if not match:
-        raise ValueError(
-            _("%(field)s: write the date like 2026-04-01.") % {"field": capfirst(label)}
-        )
+        raise ValueError(_("%(field)s: write the date like 2026-04-01.") % {"field": label})
     year, month, day = (int(part) for part in match.groups())
     return dt.date(year, month, day)  # its ValueError says what is out of range
 
 
 def _import_validation_texts(error: ValidationError) -> list[str]:
     return [
-        f"{capfirst(Seeker._meta.get_field(name).verbose_name)}: {message}"
-        if name != NON_FIELD_ERRORS
-        else str(message)
+        f"{_label(name)}: {message}" if name != NON_FIELD_ERRORS else str(message)
         for name, messages in error.message_dict.items()
         for message in messages
     ]

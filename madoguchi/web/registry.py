@@ -145,8 +145,8 @@ def _form_error(form: SeekerForm, error: BookingError) -> None:
         for name, problems in cause.message_dict.items():
             form.add_error(name if name in form.fields else None, problems)
         return
-    name = "number" if error.code == "invalid_job_seeker_number" else error.field
-    form.add_error(name if name in form.fields else None, error.detail)
+    field = "number" if error.code == "invalid_job_seeker_number" else error.field
+    form.add_error(field if field in form.fields else None, error.detail)
 
 
 @require_http_methods(["GET", "POST"])
