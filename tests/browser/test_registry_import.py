@@ -16,7 +16,7 @@ CSV = (
 )
 
 
-def test_import_a_csv_through_its_preview(page: Page, live_server, browser_world):
+def test_import_a_csv_through_its_preview(page: Page, live_server, browser_world, screenshot):
     world = browser_world
     sign_in_directly(page, live_server, world.coordinator)
 
@@ -38,6 +38,7 @@ def test_import_a_csv_through_its_preview(page: Page, live_server, browser_world
     expect(table.locator("tbody tr").nth(1)).to_contain_text("01040-12345678")
     assert not Seeker.objects.filter(number="01040-33334444").exists()
     assert_accessible(page)
+    screenshot(page, "seekers-import-preview")
 
     page.locator("form:has(input[name=payload]) button[type=submit]").click()
 
@@ -48,7 +49,9 @@ def test_import_a_csv_through_its_preview(page: Page, live_server, browser_world
     assert AuditEntry.objects.filter(action="seeker.imported").count() == 1
 
 
-def test_register_form_ties_the_error_to_its_field(page: Page, live_server, browser_world):
+def test_register_form_ties_the_error_to_its_field(
+    page: Page, live_server, browser_world, screenshot
+):
     world = browser_world
     sign_in_directly(page, live_server, world.manager)
 
@@ -66,3 +69,4 @@ def test_register_form_ties_the_error_to_its_field(page: Page, live_server, brow
     )
     expect(page.locator("#id_name")).to_have_value("釧路 花子")
     assert_accessible(page)
+    screenshot(page, "seeker-register-error")
