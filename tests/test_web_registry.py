@@ -590,3 +590,17 @@ def test_import_command_updates_a_registered_seeker(world, tmp_path):
     assert out.getvalue() == (
         "Imported 0 job seekers into 01040 ハローワーク釧路.\nUpdated 1, left 0 unchanged.\n"
     )
+
+
+def test_editing_other_fields_keeps_a_counselor_who_has_left(world):
+    world.counselor.user.is_active = False
+    world.counselor.user.save(update_fields=["is_active"])
+    client = signed_in_client(world.coordinator)
+
+    response = client.post(
+        f"/staff/seekers/{world.seeker.number}/edit/", edit_form(world.seeker, phone="0154-1")
+    )
+
+    assert response.status_code == 302
+    world.seeker.refresh_from_db()
+    assert (world.seeker.phone, world.seeker.counselor) == ("0154-1", world.counselor)

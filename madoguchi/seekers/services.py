@@ -199,7 +199,13 @@ def seeker_update(*, seeker: Seeker, actor: Staff | None, **changes: Any) -> lis
     if "number" in values:
         values["number"] = normalize_job_seeker_number(values["number"])
     if "counselor" in values:
-        values["counselor"] = counselor_resolve(office=locked.office, username=values["counselor"])
+        current = locked.counselor.user.username if locked.counselor else ""
+        if values["counselor"] == current:  # kept, even if no longer an active counselor
+            del values["counselor"]
+        else:
+            values["counselor"] = counselor_resolve(
+                office=locked.office, username=values["counselor"]
+            )
     changed = [key for key, value in values.items() if getattr(locked, key) != value]
     if not changed:
         return []
@@ -209,7 +215,13 @@ def seeker_update(*, seeker: Seeker, actor: Staff | None, **changes: Any) -> lis
         _seeker_check(locked, validate_unique="number" in changed)
     except ValidationError as error:
         raise BookingError("invalid_input", _validation_detail(error)) from error
-    locked.save(update_fields=[*changed, "updated_at"])
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError as error:  # the number, taken meanwhile
+        raise BookingError(
+            "invalid_input", _("There is already a job seeker with this number."), field="number"
+        ) from error
     audit_record(actor=actor, action="seeker.updated", obj=locked, details={"fields": changed})
     for key in changed:
         setattr(seeker, key, getattr(locked, key))

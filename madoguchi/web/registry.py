@@ -133,9 +133,14 @@ def seeker_restriction(request: HttpRequest, number: str, action: str) -> HttpRe
 CONTACT_FIELDS = ("email", "phone")
 
 
-def _counselor_choices(staff: Staff) -> list[tuple[str, str]]:
+def _counselor_choices(staff: Staff, keep: Staff | None = None) -> list[tuple[str, str]]:
+    """The office's active counselors, and `keep` (a seeker's present counselor) even if
+    they no longer are one, so that saving other fields does not unassign them."""
     counselors = Staff.objects.active().counselors().of_office(staff.office).select_related("user")
-    return [(c.user.username, str(c)) for c in counselors.order_by("user__username")]
+    choices = [(c.user.username, str(c)) for c in counselors.order_by("user__username")]
+    if keep is not None and keep.user.username not in dict(choices):
+        choices.append((keep.user.username, str(keep)))
+    return choices
 
 
 def _form_error(form: SeekerForm, error: BookingError) -> None:
@@ -195,7 +200,7 @@ def seeker_edit(request: HttpRequest, number: str) -> HttpResponse:
     form = SeekerForm(
         request.POST or None,
         initial=SeekerForm.initial_for(found),
-        counselors=_counselor_choices(staff) if everything else [],
+        counselors=_counselor_choices(staff, keep=found.counselor) if everything else [],
         fields=None if everything else CONTACT_FIELDS,
     )
     if request.method == "GET":
