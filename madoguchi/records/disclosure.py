@@ -30,7 +30,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from madoguchi.bookings.models import Consultation, Request
+from madoguchi.bookings.models import Channel, Consultation, Request
 from madoguchi.errors import BookingError
 from madoguchi.meetings.models import MeetingEvent
 from madoguchi.notifications.models import OutboxMail
@@ -492,6 +492,48 @@ def disclosure_view(*, disclosure: DisclosureRequest, actor: Staff) -> None:
 # --- A seeker's own-data export (開示請求) ------------------------------------------------
 
 
+def _when(value: str | None) -> str:
+    if not value:
+        return ""
+    return timezone.localtime(dt.datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+
+
+def _readable(data: dict[str, Any]) -> dict[str, Any]:
+    """The export's data for the summary: local times and status names in the active
+    language, added as `when` and `label` beside the codes."""
+    labels = {
+        **dict(Request.Status.choices),
+        **dict(Channel.choices),
+    }
+    consultation_labels = dict(Consultation.Status.choices)
+    mail_labels = dict(OutboxMail.Status.choices)
+    readable = json.loads(json.dumps(data))
+    for consent in readable.get(Category.REGISTRY, {}).get("consents", []):
+        consent["when"] = _when(consent["given_at"])
+        consent["label"] = str(labels.get(consent["channel"], consent["channel"]))
+    bookings = readable.get(Category.CONSULTATIONS, {})
+    for request in bookings.get("requests", []):
+        request["when"] = _when(request["created_at"])
+        request["label"] = " ".join(
+            str(labels.get(request[key], request[key])) for key in ("channel", "status")
+        )
+    for consultation in bookings.get("consultations", []):
+        consultation["when"] = f"{_when(consultation['start'])}–{_when(consultation['end'])[-5:]}"
+        consultation["label"] = str(consultation_labels.get(consultation["status"], ""))
+    if "no_shows" in bookings:
+        bookings["no_shows"] = [_when(start) for start in bookings["no_shows"]]
+    for rows, key in (
+        (Category.NOTES, "start"),
+        (Category.USAGE, "at"),
+        (Category.MAILS, "queued_at"),
+    ):
+        for row in readable.get(rows, []):
+            row["when"] = _when(row[key])
+    for mail in readable.get(Category.MAILS, []):
+        mail["label"] = str(mail_labels.get(mail["status"], mail["status"]))
+    return readable
+
+
 def seeker_export(*, seeker: Seeker, actor: Staff, withhold_notes_reason: str = "") -> Archive:
     """Everything held about `seeker`, for the seeker: JSON per category and a summary in
     Japanese (`summary.txt`).
@@ -511,7 +553,12 @@ def seeker_export(*, seeker: Seeker, actor: Staff, withhold_notes_reason: str = 
     with translation.override("ja"):
         files["summary.txt"] = render_to_string(
             "records/own_data/summary.ja.txt",
-            {"s": seeker, "data": data, "withheld": reason, "now": timezone.localtime()},
+            {
+                "s": seeker,
+                "data": _readable(data),
+                "withheld": reason,
+                "now": timezone.localtime(),
+            },
         ).encode()
     with transaction.atomic():
         archive = archive_build(
