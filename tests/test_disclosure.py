@@ -359,3 +359,12 @@ def test_disclosure_list_query_count_does_not_grow(world, django_assert_num_quer
         response = client.get("/staff/disclosures/")
 
     assert len(response.context["page"].object_list) == count
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a zip", b""],
+    ids=["garbage", "empty"],
+)
+def test_archive_verify_refuses_what_is_not_an_archive(content):
+    assert services.archive_verify(content=content) is False

@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from django.core import signing
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from madoguchi.bookings.models import Channel, Consultation, Request
@@ -216,7 +218,7 @@ def _mails(seeker: Seeker, scope: Scope) -> list[dict[str, Any]]:
     ]
 
 
-COLLECTORS = {
+COLLECTORS: dict[str, Callable[[Seeker, Scope], Any]] = {
     Category.REGISTRY: _registry,
     Category.CONSULTATIONS: _consultations,
     Category.NOTES: _notes,
@@ -284,9 +286,9 @@ def archive_verify(*, content: bytes) -> bool:
             for name, digest in manifest["files"].items():
                 if hashlib.sha256(archive.read(name)).hexdigest() != digest:
                     return False
-    except (zipfile.BadZipFile, KeyError, ValueError):
-        return False
-    return signing.constant_time_compare(manifest.get("signature", ""), _sign(manifest))
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, AttributeError):
+        return False  # not a ZIP, no manifest, or a manifest of another shape
+    return constant_time_compare(manifest.get("signature", ""), _sign(manifest))
 
 
 # --- The register of authorities' requests (R20) -----------------------------------------
@@ -349,7 +351,9 @@ def disclosure_record(
         requesting_body=requesting_body.strip(),
         requesting_person=requesting_person.strip(),
         legal_basis=legal_basis,
-        legal_basis_text=legal_basis_text.strip(),
+        legal_basis_text=(
+            legal_basis_text.strip() if legal_basis == DisclosureRequest.LegalBasis.OTHER else ""
+        ),
         reference=reference.strip(),
         seeker_numbers=_numbers(actor.office, numbers),
         categories=chosen,
