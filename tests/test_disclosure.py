@@ -368,3 +368,15 @@ def test_disclosure_list_query_count_does_not_grow(world, django_assert_num_quer
 )
 def test_archive_verify_refuses_what_is_not_an_archive(content):
     assert services.archive_verify(content=content) is False
+
+
+def test_disclosure_form_ties_a_malformed_number_to_its_field(world):
+    response = signed_in_client(world.manager).post(
+        "/staff/disclosures/new/", {**FORM, "numbers": "01040-123"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "numbers": ["求職番号は13桁の数字です（例：01040-12345678）。"]
+    }
+    assert DisclosureRequest.objects.count() == 0

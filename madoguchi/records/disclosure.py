@@ -300,7 +300,10 @@ def _require_manager(staff: Staff) -> None:
 
 
 def _numbers(office: Office, numbers: list[str]) -> list[str]:
-    canonical = sorted({normalize_job_seeker_number(n) for n in numbers if n.strip()})
+    try:
+        canonical = sorted({normalize_job_seeker_number(n) for n in numbers if n.strip()})
+    except BookingError as error:
+        raise BookingError(error.code, error.detail, field="numbers") from error
     if not canonical:
         raise BookingError("invalid_input", _("Name at least one job seeker."), field="numbers")
     known = set(
