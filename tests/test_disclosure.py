@@ -380,3 +380,37 @@ def test_disclosure_form_ties_a_malformed_number_to_its_field(world):
         "numbers": ["求職番号は13桁の数字です（例：01040-12345678）。"]
     }
     assert DisclosureRequest.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_disclosure_concurrent_exports_give_one_archive(world, manager2):
+    import threading
+
+    from django.db import connection
+
+    disclosure = approved(world, manager2)
+    racers = 6
+    start = threading.Barrier(racers)
+    outcomes: list[str] = []
+
+    def race(actor):
+        try:
+            start.wait(timeout=10)
+            services.disclosure_export(disclosure_id=disclosure.pk, actor=actor)
+            outcomes.append("exported")
+        except BookingError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=race, args=(world.manager if n % 2 else manager2,))
+        for n in range(racers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["exported"] + ["invalid_transition"] * (racers - 1)
+    assert AuditEntry.objects.filter(action="disclosure.exported").count() == 1
