@@ -414,3 +414,13 @@ def test_disclosure_concurrent_exports_give_one_archive(world, manager2):
 
     assert sorted(outcomes) == ["exported"] + ["invalid_transition"] * (racers - 1)
     assert AuditEntry.objects.filter(action="disclosure.exported").count() == 1
+
+
+def test_disclosure_unanswered_after_the_due_date_is_overdue(world, manager2, frozen_now):
+    pending = record(world, reference="期限内", due_on=dt.date(2026, 12, 1))
+    late = record(world, reference="期限切れ", due_on=dt.date(2026, 11, 30))
+    done = approved(world, manager2, reference="出力済み", due_on=dt.date(2026, 11, 30))
+    services.disclosure_export(disclosure_id=done.pk, actor=world.manager)
+    done.refresh_from_db()
+
+    assert [pending.overdue, late.overdue, done.overdue] == [False, True, False]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -125,6 +126,14 @@ class DisclosureRequest(models.Model):
         if self.legal_basis == self.LegalBasis.OTHER:
             return self.legal_basis_text
         return str(self.get_legal_basis_display())
+
+    @property
+    def overdue(self) -> bool:
+        """Still unanswered after the due date (office local day)."""
+        return (
+            self.status in (self.Status.PENDING, self.Status.APPROVED)
+            and self.due_on < timezone.localdate()
+        )
 
     def category_labels(self) -> list[str]:
         labels = dict(self.Category.choices)
