@@ -1,5 +1,6 @@
 from django.urls import path
 
+from madoguchi.web import disclosures as disclosure_views
 from madoguchi.web import office, registry, staff
 
 app_name = "staff"
@@ -57,5 +58,23 @@ urlpatterns = [
         "consultations/<int:consultation_id>/<str:action>/",
         staff.consultation_action,
         name="consultation-action",
+    ),
+    path("disclosures/", disclosure_views.disclosures, name="disclosures"),
+    path("disclosures/new/", disclosure_views.disclosure_new, name="disclosure-new"),
+    path("disclosures/<int:disclosure_id>/", disclosure_views.disclosure, name="disclosure"),
+    path(
+        "disclosures/<int:disclosure_id>/decide/",
+        disclosure_views.disclosure_decide,
+        name="disclosure-decide",
+    ),
+    path(
+        "disclosures/<int:disclosure_id>/export/",
+        disclosure_views.disclosure_export,
+        name="disclosure-export",
+    ),
+    path(
+        "disclosures/own-data/<str:number>/",
+        disclosure_views.seeker_export,
+        name="seeker-export",
     ),
 ]
