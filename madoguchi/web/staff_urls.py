@@ -1,6 +1,7 @@
 from django.urls import path
 
 from madoguchi.web import office, registry, staff
+from madoguchi.web import team as team_views
 
 app_name = "staff"
 
@@ -54,5 +55,13 @@ urlpatterns = [
         "consultations/<int:consultation_id>/<str:action>/",
         staff.consultation_action,
         name="consultation-action",
+    ),
+    path("team/", team_views.team, name="team"),
+    path("team/new/", team_views.team_add, name="team-add"),
+    path("team/<int:staff_id>/", team_views.team_member, name="team-member"),
+    path(
+        "team/<int:staff_id>/<str:action>/",
+        team_views.team_member_action,
+        name="team-member-action",
     ),
 ]
