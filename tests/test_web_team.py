@@ -322,3 +322,12 @@ def test_a_new_link_can_be_mailed(world, django_capture_on_commit_callbacks):
     assert response.status_code == 302
     assert [m.to for m in mail.outbox] == [["sato@kushiro.example.jp"]]
     assert len(audited("staff.invited", world.counselor)) == 1
+
+
+def test_someone_without_an_email_can_still_be_edited(world):
+    form = {"display_name": "佐藤 一郎", "role": "counselor", "email": "", "zoom_user": ""}
+
+    response = signed_in_client(world.manager).post(f"/staff/team/{world.counselor.pk}/", form)
+
+    assert response.status_code == 302
+    assert Staff.objects.get(pk=world.counselor.pk).display_name == "佐藤 一郎"

@@ -158,6 +158,7 @@ class TeamMemberForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Staff.Role.choices)
     email = forms.EmailField(
         label=_("E-mail"),
+        required=False,
         help_text=_("Work address: sign-in links and password resets go here."),
     )
     zoom_user = forms.CharField(
@@ -188,6 +189,10 @@ class TeamInviteForm(TeamMemberForm):
         widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
     )
     field_order = ["username", "display_name", "role", "email", "zoom_user"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["email"].required = True  # the link to choose a password goes there
 
     def clean_username(self) -> str:
         from django.contrib.auth import get_user_model
