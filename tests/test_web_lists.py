@@ -17,6 +17,7 @@ from madoguchi.offices.services import closure_add
 from tests.factories import ALL_DECLARATIONS, local, make_consultation, make_seeker, make_staff
 from tests.signin import signed_in_client
 
+EN = {"Accept-Language": "en"}  # the bands' words asserted in the source language
 ROWS = [pytest.param(1, id="1-row"), pytest.param(30, id="30-rows")]
 BOOKABLE_DAYS = [dt.date(2026, 12, 2), dt.date(2026, 12, 3), dt.date(2026, 12, 4)]
 
@@ -213,7 +214,9 @@ def test_day_view_lays_entries_on_the_windows_and_shows_lunch(world):
         actor=world.counselor,
     )
 
-    page = signed_in_client(world.coordinator).get(reverse("staff:day"), {"date": "2026-12-02"})
+    page = signed_in_client(world.coordinator).get(
+        reverse("staff:day"), {"date": "2026-12-02"}, headers=EN
+    )
 
     [sato] = [c for c in page.context["columns"] if c["counselor"] == world.counselor]
     laid = [
@@ -234,7 +237,9 @@ def test_day_view_lays_entries_on_the_windows_and_shows_lunch(world):
 def test_week_view_shows_bands_on_open_days_only(world):
     closure_add(office=world.office, date=dt.date(2026, 12, 4), reason="研修", actor=world.manager)
 
-    page = signed_in_client(world.coordinator).get(reverse("staff:week"), {"date": "2026-12-02"})
+    page = signed_in_client(world.coordinator).get(
+        reverse("staff:week"), {"date": "2026-12-02"}, headers=EN
+    )
 
     [row] = [r for r in page.context["rows"] if r["counselor"] == world.counselor]
     kinds = [[s["kind"] for s in cell] for cell in row["cells"]]

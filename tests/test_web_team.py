@@ -6,6 +6,8 @@ import re
 import pytest
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -15,8 +17,11 @@ from madoguchi.errors import BookingError
 from madoguchi.offices import services
 from madoguchi.offices.models import Office, Staff
 from madoguchi.records.models import AuditEntry
-from tests.factories import make_staff, make_token
-from tests.signin import sign_in_verified, signed_in_client
+from tests.factories import local, make_consultation, make_staff, make_token
+from tests.signin import PASSWORD, sign_in, sign_in_verified, signed_in_client
+
+# The pages' own words are asserted in English (the source), whatever the catalogue says.
+EN = {"Accept-Language": "en"}
 
 
 def audited(action: str, staff: Staff) -> list[AuditEntry]:
@@ -128,7 +133,7 @@ def test_the_mailed_link_lets_the_new_person_choose_a_password(
 def test_adding_a_taken_user_name_keeps_the_form(world):
     form = {"username": "SATO", "role": "counselor", "email": "x@kushiro.example.jp"}
 
-    page = signed_in_client(world.manager).post("/staff/team/new/", form)
+    page = signed_in_client(world.manager).post("/staff/team/new/", form, headers=EN)
 
     assert page.status_code == 200
     assert page.context["form"].errors == {"username": ["This user name is taken. Choose another."]}
@@ -176,7 +181,9 @@ def test_a_manager_cannot_demote_themselves(world):
     make_staff(world.office, "manager", "yamamoto")  # another manager: not the last one
     form = {"display_name": "", "role": "counselor", "email": "ito@kushiro.example.jp"}
 
-    page = signed_in_client(world.manager).post(f"/staff/team/{world.manager.pk}/", form)
+    page = signed_in_client(world.manager).post(
+        f"/staff/team/{world.manager.pk}/", form, headers=EN
+    )
 
     assert page.status_code == 200
     assert page.context["form"].errors == {"role": ["You cannot change your own role."]}
@@ -244,7 +251,9 @@ def test_deactivation_signs_out_everywhere_and_stops_api_tokens(world):
 def test_deactivation_needs_a_reason(world):
     client = signed_in_client(world.manager)
 
-    response = client.post(f"/staff/team/{world.counselor.pk}/deactivate/", {"reason": " "})
+    response = client.post(
+        f"/staff/team/{world.counselor.pk}/deactivate/", {"reason": " "}, headers=EN
+    )
 
     assert response.status_code == 302
     world.counselor.user.refresh_from_db()
@@ -331,3 +340,36 @@ def test_someone_without_an_email_can_still_be_edited(world):
 
     assert response.status_code == 302
     assert Staff.objects.get(pk=world.counselor.pk).display_name == "佐藤 一郎"
+
+
+def test_after_a_two_factor_reset_the_next_sign_in_enrols_again(world):
+    sign_in(Client(), world.counselor)  # enrolled, with a confirmed authenticator
+    services.staff_two_factor_reset(staff=world.counselor, reason="紛失", actor=world.manager)
+
+    step = Client().post(reverse("accounts:login"), {"username": "sato", "password": PASSWORD})
+
+    assert step.status_code == 302
+    assert step["Location"].startswith(reverse("accounts:setup"))
+
+
+def test_the_list_shows_the_last_sign_in(world):
+    sign_in(Client(), world.counselor)
+
+    page = signed_in_client(world.manager).get("/staff/team/")
+
+    sato = next(m for m in page.context["page"].object_list if m.pk == world.counselor.pk)
+    assert sato.user.last_login == timezone.now()
+    assert "2026-12-01 10:00" in page.content.decode()
+
+
+def test_deactivating_a_counselor_warns_of_their_bookings(world):
+    make_consultation(world.seeker, local(2026, 12, 2, 10, 0), actor=world.coordinator)
+
+    response = signed_in_client(world.manager).post(
+        f"/staff/team/{world.counselor.pk}/deactivate/", {"reason": "退職"}, follow=True, headers=EN
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "Deactivated: they are signed out everywhere.",
+        "1 consultation(s) are booked with them: move or cancel them.",
+    ]
