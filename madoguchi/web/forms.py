@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.bookings.models import DECLARATION_LABELS, Channel
+from madoguchi.offices.models import Staff
 from madoguchi.seekers.models import Seeker
 
 
@@ -211,3 +212,63 @@ class SeekerImportForm(forms.Form):
         ),
         widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+
+# The office's team (managers) ----------------------------------------------------------
+
+
+class TeamMemberForm(forms.Form):
+    """Who a staff member is here: what a manager may change."""
+
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=100,
+        required=False,
+        help_text=_("The name job seekers and colleagues see, e.g. 佐藤 一郎."),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Staff.Role.choices)
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        help_text=_("Work address: sign-in links and password resets go here."),
+    )
+    zoom_user = forms.CharField(
+        label=_("Zoom user"),
+        max_length=200,
+        required=False,
+        help_text=_("Zoom user ID or e-mail that hosts this counselor's meetings."),
+    )
+
+    @classmethod
+    def initial_for(cls, staff) -> dict:
+        return {
+            "display_name": staff.display_name,
+            "role": staff.role,
+            "email": staff.user.email,
+            "zoom_user": staff.zoom_user,
+        }
+
+
+class TeamInviteForm(TeamMemberForm):
+    """A new staff member: the same, and the user name they sign in with."""
+
+    username = forms.RegexField(
+        label=_("User name"),
+        max_length=150,
+        regex=r"^[\w.@+-]+\Z",
+        help_text=_("What they type to sign in: letters, digits and @ . + - _ only."),
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+    )
+    field_order = ["username", "display_name", "role", "email", "zoom_user"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["email"].required = True  # the link to choose a password goes there
+
+    def clean_username(self) -> str:
+        from django.contrib.auth import get_user_model
+
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This user name is taken. Choose another."))
+        return username

@@ -77,12 +77,13 @@ def seeker(request: HttpRequest, number: str) -> HttpResponse:
     except BookingError as error:
         return _forbidden(request, error)
     seeker_services.seeker_view_record(seeker=found, actor=staff)
-    history = (
+    history = Paginator(
         Consultation.objects.filter(seeker=found)
         .select_related("counselor__user")
-        .order_by("-start")[:50]
-    )
-    no_shows = sum(1 for c in history if c.status == Consultation.Status.NO_SHOW)
+        .order_by("-start", "-id"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    no_shows = Consultation.objects.filter(seeker=found, status=Consultation.Status.NO_SHOW).count()
     return render(
         request,
         "web/staff/seeker.html",

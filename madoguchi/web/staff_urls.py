@@ -2,6 +2,7 @@ from django.urls import path
 
 from madoguchi.web import disclosures as disclosure_views
 from madoguchi.web import office, registry, staff
+from madoguchi.web import team as team_views
 
 app_name = "staff"
 
@@ -76,5 +77,13 @@ urlpatterns = [
         "disclosures/own-data/<str:number>/",
         disclosure_views.seeker_export,
         name="seeker-export",
+    ),
+    path("team/", team_views.team, name="team"),
+    path("team/new/", team_views.team_add, name="team-add"),
+    path("team/<int:staff_id>/", team_views.team_member, name="team-member"),
+    path(
+        "team/<int:staff_id>/<str:action>/",
+        team_views.team_member_action,
+        name="team-member-action",
     ),
 ]
