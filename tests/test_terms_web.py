@@ -235,3 +235,249 @@ def test_terms_pages_of_another_office_show_its_own_terms(world, versions):
     html = response.content.decode()
     assert "Version 1" in html
     assert "Version 2" not in html
+
+
+# The staff web: managers publish and withdraw, auditors read -----------------------------
+
+
+def draft(world, **overrides) -> dict:
+    v1 = TermsVersion.objects.get(office=world.office, number=1)
+    form = {
+        "title": v1.title,
+        "body_ja": v1.body_ja + "\n13. 通訳\n通訳者が同席できます。",
+        "body_en": v1.body_en + "\n13. Interpreters\nAn interpreter may join.",
+        "changes_ja": "通訳の項を追加",
+        "changes_en": "Adds interpreters",
+        "effective_from": "2026-12-10T09:00",
+        "action": "preview",
+    }
+    return form | overrides
+
+
+def test_staff_terms_list_shows_versions_and_states(world, versions, django_assert_num_queries):
+    client = signed_in_client(world.manager)
+    terms_withdraw(version=versions[2], actor=world.manager)
+    v4 = publish(world, effective_from=local(2026, 12, 20, 0, 0))
+
+    # session, user, OTP device, sign-in generation, staff, office; count, page, in force
+    with django_assert_num_queries(9):
+        response = client.get("/staff/terms/", HTTP_ACCEPT_LANGUAGE="en")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    states = [html.index(f"Version {n}</a>") for n in (4, 3, 2, 1)]
+    assert states == sorted(states)
+    assert html.count('<span class="status warn">upcoming</span>') == 1
+    assert html.count('<span class="status bad">withdrawn</span>') == 1
+    assert html.count('<span class="status ok">in force</span>') == 1
+    assert f'href="/staff/terms/{v4.number}/"' in html
+    assert 'href="/staff/terms/new/"' in html
+    assert 'aria-current="page">Terms</a>' in html
+
+
+def test_staff_terms_list_for_auditor_reads_without_drafting(world, versions):
+    client = signed_in_client(world.auditor)
+
+    list_page = client.get("/staff/terms/", HTTP_ACCEPT_LANGUAGE="en")
+    detail = client.get("/staff/terms/3/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert list_page.status_code == 200
+    assert "/staff/terms/new/" not in list_page.content.decode()
+    assert detail.status_code == 200
+    assert "Withdraw this version" not in detail.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["counselor", "coordinator"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/staff/terms/"),
+        ("get", "/staff/terms/new/"),
+        ("get", "/staff/terms/1/"),
+        ("post", "/staff/terms/3/withdraw/"),
+    ],
+)
+def test_staff_terms_refused_to_counselors_and_coordinators(world, versions, persona, method, path):
+    client = signed_in_client(getattr(world, persona))
+
+    response = getattr(client, method)(path)
+
+    assert response.status_code == 403
+    assert TermsVersion.objects.get(office=world.office, number=3).withdrawn_at is None
+
+
+def test_staff_terms_auditor_cannot_publish_or_withdraw(world, versions):
+    client = signed_in_client(world.auditor)
+
+    publish_response = client.post("/staff/terms/new/", draft(world, action="publish"))
+    withdraw_response = client.post("/staff/terms/3/withdraw/")
+
+    assert (publish_response.status_code, withdraw_response.status_code) == (403, 403)
+    assert TermsVersion.objects.filter(office=world.office).count() == 3
+    assert TermsVersion.objects.get(office=world.office, number=3).withdrawn_at is None
+
+
+def test_staff_terms_new_starts_from_the_latest_published_text(world, versions):
+    client = signed_in_client(world.manager)
+
+    response = client.get("/staff/terms/new/", HTTP_ACCEPT_LANGUAGE="en")
+
+    html = response.content.decode()
+    assert "An interpreter may join on request.</textarea>" in html
+    assert "Publish this version" not in html
+
+
+def test_staff_terms_preview_shows_the_diff_before_publishing(world):
+    client = signed_in_client(world.manager)
+
+    response = client.post("/staff/terms/new/", draft(world), HTTP_ACCEPT_LANGUAGE="en")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Takes effect on 2026-12-10 09:00." in html
+    assert '<span class="visually-hidden">Added: </span>An interpreter may join.</ins>' in html
+    assert '<span class="visually-hidden">Added: </span>通訳者が同席できます。</ins>' in html
+    assert 'name="action" value="publish"' in html
+    assert TermsVersion.objects.filter(office=world.office).count() == 1
+
+
+def test_staff_terms_publish_creates_the_version_and_audits(world):
+    client = signed_in_client(world.manager)
+
+    response = client.post("/staff/terms/new/", draft(world, action="publish"))
+
+    version = TermsVersion.objects.get(office=world.office, number=2)
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/terms/2/"
+    assert version.effective_from == local(2026, 12, 10, 9, 0)
+    assert (version.changes_en, version.created_by) == ("Adds interpreters", world.manager)
+    entry = AuditEntry.objects.get(action="terms.published", object_id=str(version.pk))
+    assert (entry.actor, entry.office) == (world.manager.user, world.office)
+    assert entry.details == {"number": 2, "effective_from": "2026-12-10T09:00:00+09:00"}
+
+
+def test_staff_terms_publish_refuses_a_time_in_the_past(world):
+    client = signed_in_client(world.manager)
+
+    response = client.post(
+        "/staff/terms/new/",
+        draft(world, effective_from="2026-12-01T09:59", action="publish"),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Choose a time in the future, or confirm that it takes effect now." in html
+    assert 'aria-describedby="id_effective_from-help id_effective_from-errors"' in html
+    assert 'aria-invalid="true"' in html
+    assert TermsVersion.objects.filter(office=world.office).count() == 1
+
+
+def test_staff_terms_publish_now_needs_the_confirmation(world):
+    client = signed_in_client(world.manager)
+
+    without = client.post("/staff/terms/new/", draft(world, effective_from="", action="publish"))
+    confirmed = client.post(
+        "/staff/terms/new/",
+        draft(world, effective_from="", effective_now="on", action="publish"),
+    )
+
+    assert without.status_code == 200
+    assert confirmed.status_code == 302
+    version = TermsVersion.objects.get(office=world.office, number=2)
+    assert version.effective_from == local(2026, 12, 1, 10, 0)
+    assert TermsVersion.objects.in_force_at(world.office, local(2026, 12, 1, 10, 0)) == version
+
+
+def test_staff_terms_publish_refuses_a_date_before_the_latest_version(world, versions):
+    client = signed_in_client(world.manager)
+
+    response = client.post(
+        "/staff/terms/new/",
+        draft(world, effective_from="2026-12-05T09:00", action="publish"),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert "cannot take effect before the latest published version" in response.content.decode()
+    assert TermsVersion.objects.filter(office=world.office).count() == 3
+
+
+def test_staff_terms_withdraw_an_upcoming_version_and_audits(world, versions):
+    client = signed_in_client(world.manager)
+
+    response = client.post("/staff/terms/3/withdraw/")
+
+    v3 = TermsVersion.objects.get(office=world.office, number=3)
+    assert response["Location"] == "/staff/terms/3/"
+    assert v3.withdrawn_at == local(2026, 12, 1, 10, 0)
+    entry = AuditEntry.objects.get(action="terms.withdrawn")
+    assert (entry.actor, entry.object_id, entry.details["number"]) == (
+        world.manager.user,
+        str(v3.pk),
+        3,
+    )
+    assert TermsVersion.objects.in_force_at(world.office, V3_FROM) == versions[1]
+
+
+def test_staff_terms_withdraw_refuses_a_version_in_force(world, versions):
+    client = signed_in_client(world.manager)
+
+    response = client.post("/staff/terms/2/withdraw/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "Only a version that has not taken effect can be withdrawn." in (
+        response.content.decode()
+    )
+    assert TermsVersion.objects.get(office=world.office, number=2).withdrawn_at is None
+    assert not AuditEntry.objects.filter(action="terms.withdrawn").exists()
+
+
+def test_staff_terms_detail_shows_withdraw_for_upcoming_only(world, versions):
+    client = signed_in_client(world.manager)
+
+    upcoming = client.get("/staff/terms/3/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    current = client.get("/staff/terms/2/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Withdraw this version" in upcoming
+    assert "Withdraw this version" not in current
+    assert "Changes to the text since version 1" in current
+
+
+def test_staff_terms_of_another_office_are_not_found(world, versions):
+    other_v2 = terms_publish(
+        office=world.other_office,
+        title="x",
+        body_ja="本文",
+        body_en="text",
+        changes_ja="",
+        changes_en="",
+        effective_from=local(2026, 12, 20, 0, 0),
+        actor=None,
+    )
+    other_manager_client = signed_in_client(world.manager)
+
+    detail = other_manager_client.get("/staff/terms/4/")
+    withdraw = other_manager_client.post("/staff/terms/4/withdraw/")
+
+    assert (detail.status_code, withdraw.status_code) == (404, 404)
+    other_v2.refresh_from_db()
+    assert other_v2.withdrawn_at is None
+
+
+def test_staff_terms_withdraw_does_not_reach_another_offices_number(world, versions):
+    other = terms_publish(
+        office=world.other_office,
+        title="x",
+        body_ja="本文",
+        body_en="text",
+        changes_ja="",
+        changes_en="",
+        effective_from=local(2026, 12, 20, 0, 0),
+        actor=None,
+    )
+    client = signed_in_client(world.manager)
+
+    client.post(f"/staff/terms/{other.number}/withdraw/")
+
+    other.refresh_from_db()
+    assert other.withdrawn_at is None
+    assert TermsVersion.objects.get(office=world.office, number=other.number).withdrawn_at is None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.web import office, registry, staff
+from madoguchi.web import office, registry, staff, staff_terms
 
 app_name = "staff"
 
@@ -55,4 +55,8 @@ urlpatterns = [
         staff.consultation_action,
         name="consultation-action",
     ),
+    path("terms/", staff_terms.terms_list, name="terms"),
+    path("terms/new/", staff_terms.terms_new, name="terms-new"),
+    path("terms/<int:number>/", staff_terms.terms_detail, name="terms-detail"),
+    path("terms/<int:number>/withdraw/", staff_terms.terms_withdraw_view, name="terms-withdraw"),
 ]
