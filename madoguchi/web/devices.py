@@ -129,6 +129,14 @@ def _windows_from_hint(platform_version: str) -> str | None:
     return {1: "7", 2: "8", 3: "8.1"}.get(minor)
 
 
+def _major_minor(version: str) -> str | None:
+    """The major and minor of a hint's version: 15.6.1 gives 15.6, 15.0.0 gives 15."""
+    parts = [p for p in version.split(".")[:2] if p.isdigit()]
+    if parts[1:] == ["0"]:
+        parts = parts[:1]
+    return ".".join(parts) or None
+
+
 def _brand_from_hints(headers: Mapping[str, str]) -> tuple[str, str] | None:
     for header in ("Sec-CH-UA-Full-Version-List", "Sec-CH-UA"):
         for brand, version in _BRAND.findall(headers.get(header, "")):
@@ -151,9 +159,7 @@ def device_parse(user_agent: str, hints: Mapping[str, str] | None = None) -> Dev
         if os == "windows":
             os_version = _windows_from_hint(platform_version) or os_version
         else:
-            os_version = ".".join(p for p in platform_version.split(".")[:2] if p) or os_version
-            if os_version.endswith(".0"):
-                os_version = os_version[:-2]
+            os_version = _major_minor(platform_version) or os_version
         candidates = () if os_version else candidates
     if brand := _brand_from_hints(hints):
         browser, version = brand
