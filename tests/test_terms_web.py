@@ -273,6 +273,7 @@ def test_staff_terms_list_shows_versions_and_states(world, versions, django_asse
     assert f'href="/staff/terms/{v4.number}/"' in html
     assert 'href="/staff/terms/new/"' in html
     assert 'aria-current="page">Terms</a>' in html
+    assert "<td>Consultations last at most 50 minutes.</td>" in html
 
 
 def test_staff_terms_list_for_auditor_reads_without_drafting(world, versions):
@@ -453,10 +454,10 @@ def test_staff_terms_of_another_office_are_not_found(world, versions):
         effective_from=local(2026, 12, 20, 0, 0),
         actor=None,
     )
-    other_manager_client = signed_in_client(world.manager)
+    client = signed_in_client(world.manager)
 
-    detail = other_manager_client.get("/staff/terms/4/")
-    withdraw = other_manager_client.post("/staff/terms/4/withdraw/")
+    detail = client.get("/staff/terms/4/")
+    withdraw = client.post("/staff/terms/4/withdraw/")
 
     assert (detail.status_code, withdraw.status_code) == (404, 404)
     other_v2.refresh_from_db()

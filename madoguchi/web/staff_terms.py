@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -106,7 +106,11 @@ def terms_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(versions, PAGE_SIZE).get_page(request.GET.get("page"))
     in_force = TermsVersion.objects.in_force_at(staff.office, now)
-    rows = [{"version": v, "state": _state(v, in_force, now)} for v in page.object_list]
+    language = translation.get_language() or "ja"
+    rows = [
+        {"version": v, "state": _state(v, in_force, now), "changes": v.changes(language)}
+        for v in page.object_list
+    ]
     return render(
         request,
         "web/staff/terms.html",
