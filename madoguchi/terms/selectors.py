@@ -1,6 +1,7 @@
 """Reading terms versions."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -31,13 +32,52 @@ def terms_history(*, office: Office | None) -> list[TermsVersion]:
     return list(TermsVersion.objects.filter(office=office).order_by("-number"))
 
 
-def terms_public_history(*, office: Office) -> list[TermsVersion]:
-    """The versions a seeker of `office` may read, newest first: the office's own published
-    ones, or the deployment's when the office has none. Withdrawn versions are left out."""
-    versions = list(TermsVersion.objects.published().filter(office=office).order_by("-number"))
-    if not versions:
-        versions = list(TermsVersion.objects.published().filter(office=None).order_by("-number"))
-    return versions
+@dataclass(frozen=True)
+class PublicTerms:
+    """The terms a seeker of an office may read at `now`: the published versions, newest
+    first, and which one is in force."""
+
+    versions: list[TermsVersion]
+    in_force: TermsVersion
+    now: dt.datetime
+
+    def state(self, version: TermsVersion) -> str:
+        """The version's state for seekers: upcoming, current or past."""
+        if version.effective_from > self.now:
+            return "upcoming"
+        return "current" if version == self.in_force else "past"
+
+    def upcoming(self) -> list[TermsVersion]:
+        return sorted(
+            (v for v in self.versions if v.effective_from > self.now),
+            key=lambda v: v.effective_from,
+        )
+
+    def next_change(self) -> dt.datetime | None:
+        """When the next version takes effect, if one is still to come."""
+        return min((v.effective_from for v in self.upcoming()), default=None)
+
+    def find(self, number: int) -> tuple[TermsVersion, TermsVersion | None]:
+        """Version `number` and the one before it; TermsVersion.DoesNotExist if unpublished."""
+        for index, version in enumerate(self.versions):
+            if version.number == number:
+                before = self.versions[index + 1 : index + 2]
+                return version, (before[0] if before else None)
+        raise TermsVersion.DoesNotExist(f"no published terms version {number}")
+
+
+def terms_public(*, office: Office, at: dt.datetime | None = None) -> PublicTerms:
+    """The office's own published versions, or the deployment's when it has none (withdrawn
+    ones left out), and the one in force at `at` (as `terms_in_force` finds it)."""
+    at = at or timezone.now()
+    published = TermsVersion.objects.published().order_by("-number")
+    versions = list(published.filter(office=office)) or list(published.filter(office=None))
+    started = [v for v in versions if v.effective_from <= at]
+    if started:
+        in_force = max(started, key=lambda v: (v.effective_from, v.number))
+    else:
+        in_force = terms_in_force(office=office, at=at)
+    return PublicTerms(versions=versions, in_force=in_force, now=at)
 
 
 def terms_office_version(
@@ -55,9 +95,3 @@ def terms_office_version(
         .first()
     )
     return version, previous
-
-
-def terms_next_change(*, versions: list[TermsVersion], now: dt.datetime) -> dt.datetime | None:
-    """When the next of `versions` takes effect, if one is still to come."""
-    upcoming = [v.effective_from for v in versions if v.effective_from > now]
-    return min(upcoming, default=None)

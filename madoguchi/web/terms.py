@@ -6,12 +6,10 @@ version takes effect (so nobody reads yesterday's terms as today's). They are pr
 the language switcher's form carries a CSRF token.
 """
 
-import datetime as dt
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -19,11 +17,7 @@ from django.views.decorators.http import require_GET
 from madoguchi.offices.models import Office
 from madoguchi.terms.diff import terms_diff
 from madoguchi.terms.models import TermsVersion
-from madoguchi.terms.selectors import (
-    terms_in_force,
-    terms_next_change,
-    terms_public_history,
-)
+from madoguchi.terms.selectors import PublicTerms, terms_public
 
 CACHE_SECONDS = 300
 
@@ -44,17 +38,10 @@ def _no_office(request: HttpRequest) -> HttpResponse:
     return not_found(request, _("There is no office with this number. Check the address."))
 
 
-def _in_force(office: Office, history: list[TermsVersion], now: dt.datetime) -> TermsVersion:
-    started = [v for v in history if v.effective_from <= now]
-    if not started:
-        return terms_in_force(office=office, at=now)
-    return max(started, key=lambda v: (v.effective_from, v.number))
-
-
-def _cacheable(response: HttpResponse, next_change: dt.datetime | None, now: dt.datetime):
+def _cacheable(response: HttpResponse, terms: PublicTerms) -> HttpResponse:
     seconds = CACHE_SECONDS
-    if next_change is not None:
-        seconds = min(seconds, max(0, int((next_change - now).total_seconds())))
+    if (next_change := terms.next_change()) is not None:
+        seconds = min(seconds, max(0, int((next_change - terms.now).total_seconds())))
     patch_cache_control(response, private=True, max_age=seconds)
     patch_vary_headers(response, ["Accept-Language", "Cookie"])
     return response
@@ -76,19 +63,14 @@ def terms_page(request: HttpRequest, code: str) -> HttpResponse:
     office = _office_or_none(code)
     if office is None:
         return _no_office(request)
-    now = timezone.now()
-    history = terms_public_history(office=office)
-    version = _in_force(office, history, now)
+    terms = terms_public(office=office)
     language = _language()
     context = _office_context(office, language) | {
-        "version": version,
-        "body": version.body(language),
-        "upcoming": sorted(
-            (v for v in history if v.effective_from > now), key=lambda v: v.effective_from
-        ),
+        "version": terms.in_force,
+        "body": terms.in_force.body(language),
+        "upcoming": terms.upcoming(),
     }
-    response = render(request, "web/terms/terms.html", context)
-    return _cacheable(response, terms_next_change(versions=history, now=now), now)
+    return _cacheable(render(request, "web/terms/terms.html", context), terms)
 
 
 @require_GET
@@ -96,23 +78,14 @@ def terms_history_page(request: HttpRequest, code: str) -> HttpResponse:
     office = _office_or_none(code)
     if office is None:
         return _no_office(request)
-    now = timezone.now()
-    history = terms_public_history(office=office)
-    in_force = _in_force(office, history, now)
+    terms = terms_public(office=office)
     language = _language()
     rows = [
-        {
-            "version": v,
-            "changes": v.changes(language),
-            "state": "upcoming"
-            if v.effective_from > now
-            else ("current" if v == in_force else "past"),
-        }
-        for v in history
+        {"version": v, "changes": v.changes(language), "state": terms.state(v)}
+        for v in terms.versions
     ]
     context = _office_context(office, language) | {"rows": rows}
-    response = render(request, "web/terms/history.html", context)
-    return _cacheable(response, terms_next_change(versions=history, now=now), now)
+    return _cacheable(render(request, "web/terms/history.html", context), terms)
 
 
 @require_GET
@@ -120,13 +93,11 @@ def terms_version_page(request: HttpRequest, code: str, number: int) -> HttpResp
     office = _office_or_none(code)
     if office is None:
         return _no_office(request)
-    history = terms_public_history(office=office)
-    found = [i for i, v in enumerate(history) if v.number == number]
-    if not found:
+    terms = terms_public(office=office)
+    try:
+        version, previous = terms.find(number)
+    except TermsVersion.DoesNotExist:
         return not_found(request, _("This version of the terms does not exist."))
-    version = history[found[0]]
-    previous = history[found[0] + 1] if found[0] + 1 < len(history) else None
-    now = timezone.now()
     language = _language()
     context = _office_context(office, language) | {
         "version": version,
@@ -134,8 +105,6 @@ def terms_version_page(request: HttpRequest, code: str, number: int) -> HttpResp
         "body": version.body(language),
         "changes": version.changes(language),
         "diff": terms_diff(previous.body(language), version.body(language)) if previous else [],
-        "upcoming": version.effective_from > now,
-        "in_force": version == _in_force(office, history, now),
+        "state": terms.state(version),
     }
-    response = render(request, "web/terms/version.html", context)
-    return _cacheable(response, terms_next_change(versions=history, now=now), now)
+    return _cacheable(render(request, "web/terms/version.html", context), terms)
