@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
+from madoguchi.offices.models import Office
 from madoguchi.records.models import AuditEntry
 from madoguchi.terms.diff import DiffLine, terms_diff
 from madoguchi.terms.models import TermsVersion
@@ -482,3 +483,15 @@ def test_staff_terms_withdraw_does_not_reach_another_offices_number(world, versi
     other.refresh_from_db()
     assert other.withdrawn_at is None
     assert TermsVersion.objects.get(office=world.office, number=other.number).withdrawn_at is None
+
+
+def test_terms_pages_of_an_office_without_its_own_terms_show_the_deployments(world):
+    Office.objects.create(code="01999", name="ハローワーク試験")
+    shipped = TermsVersion.objects.get(office=None, number=1)
+
+    page = get("/offices/01999/terms/")
+    history = get("/offices/01999/terms/history/")
+
+    assert "<dt>Version</dt><dd>1</dd>" in page.content.decode()
+    assert shipped.body_en.splitlines()[0] in page.content.decode()
+    assert history.content.decode().count("Version 1") == 1
