@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from madoguchi.api.views import api, api_not_found, health, ready
 from madoguchi.meetings.views import fake_meeting, zoom_webhook
+from madoguchi.web import check, terms
 from madoguchi.web.views import request_verify_page
 
 urlpatterns = [
@@ -17,4 +18,8 @@ urlpatterns = [
     path("webhooks/zoom", zoom_webhook, name="zoom-webhook"),
     path("meetings/fake/<str:meeting_id>/", fake_meeting, name="fake-meeting"),
     path("requests/verify/<str:token>/", request_verify_page, name="request-verify"),
+    path("offices/<str:code>/terms/", terms.terms_page, name="terms"),
+    path("offices/<str:code>/terms/history/", terms.terms_history_page, name="terms-history"),
+    path("offices/<str:code>/terms/<int:number>/", terms.terms_version_page, name="terms-version"),
+    path("check/", check.device_check, name="device-check"),
 ]

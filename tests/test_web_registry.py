@@ -60,7 +60,9 @@ def english_client(person):
 
 def error_of(html: str, field: str) -> list[str]:
     """The error texts tied to `field` (the list the field's aria-describedby names)."""
-    match = re.search(rf'<ul class="errorlist" id="id_{field}-error">(.*?)</ul>', html, re.S)
+    match = re.search(
+        rf'<div id="id_{field}_error" role="alert"><ul class="errorlist">(.*?)</ul>', html, re.S
+    )
     return re.findall(r"<li>(.*?)</li>", match.group(1)) if match else []
 
 
@@ -146,7 +148,7 @@ def test_register_shows_the_error_at_its_field_and_keeps_the_input(world, change
 
     html = response.content.decode()
     assert (response.status_code, error_of(html, field)) == (200, [message])
-    assert re.search(rf'aria-describedby="[^"]*id_{field}-error"', html)
+    assert re.search(rf'aria-describedby="[^"]*id_{field}_error"', html)
     assert 'value="釧路 花子"' in html and 'value="クシロ ハナコ"' in html  # nothing typed lost
     assert 'value="0154-00-1111"' in html
     assert Seeker.objects.filter(name="釧路 花子").count() == 0

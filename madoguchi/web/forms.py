@@ -185,23 +185,6 @@ class SeekerForm(forms.Form):
         initial["counselor"] = seeker.counselor.user.username if seeker.counselor else ""
         return initial
 
-    def describe(self) -> None:
-        """Tie each field's help and error text to it for screen readers (the ids
-        web/staff/_described_field.html gives them)."""
-        describe(self)
-
-
-def describe(form: forms.Form) -> None:
-    for name, formfield in form.fields.items():
-        ids = []
-        if formfield.help_text:
-            ids.append(f"{form[name].auto_id}-help")
-        if name in form.errors:
-            ids.append(f"{form[name].auto_id}-error")
-            formfield.widget.attrs["aria-invalid"] = "true"
-        if ids:
-            formfield.widget.attrs["aria-describedby"] = " ".join(ids)
-
 
 class SeekerImportForm(forms.Form):
     file = forms.FileField(

@@ -19,7 +19,7 @@ from madoguchi.errors import BookingError
 from madoguchi.offices.models import Staff
 from madoguchi.seekers import services as seeker_services
 from madoguchi.seekers.models import Seeker
-from madoguchi.web.forms import SeekerForm, SeekerImportForm, describe
+from madoguchi.web.forms import SeekerForm, SeekerImportForm
 from madoguchi.web.staff import PAGE_SIZE, _forbidden
 
 
@@ -179,7 +179,6 @@ def seeker_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The job seeker is registered."))
             return redirect("staff:seeker", number=created.number)
-    form.describe()
     return render(
         request,
         "web/staff/seeker_form.html",
@@ -217,7 +216,6 @@ def seeker_edit(request: HttpRequest, number: str) -> HttpResponse:
             else:
                 messages.info(request, _("Nothing was changed."))
             return redirect("staff:seeker", number=found.number)
-    form.describe()
     return render(
         request,
         "web/staff/seeker_form.html",
@@ -264,7 +262,6 @@ def _import_render(
     payload: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    describe(form)
     return render(
         request,
         "web/staff/seekers_import.html",

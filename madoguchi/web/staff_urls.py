@@ -1,7 +1,7 @@
 from django.urls import path
 
 from madoguchi.web import disclosures as disclosure_views
-from madoguchi.web import office, registry, staff
+from madoguchi.web import office, registry, staff, staff_terms
 from madoguchi.web import team as team_views
 
 app_name = "staff"
@@ -86,4 +86,8 @@ urlpatterns = [
         team_views.team_member_action,
         name="team-member-action",
     ),
+    path("terms/", staff_terms.terms_list, name="terms"),
+    path("terms/new/", staff_terms.terms_new, name="terms-new"),
+    path("terms/<int:number>/", staff_terms.terms_detail, name="terms-detail"),
+    path("terms/<int:number>/withdraw/", staff_terms.terms_withdraw_view, name="terms-withdraw"),
 ]
