@@ -370,7 +370,7 @@ def test_staff_terms_publish_refuses_a_time_in_the_past(world):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Choose a time in the future, or confirm that it takes effect now." in html
-    assert 'aria-describedby="id_effective_from-help id_effective_from-errors"' in html
+    assert 'aria-describedby="id_effective_from_helptext id_effective_from_error"' in html
     assert 'aria-invalid="true"' in html
     assert TermsVersion.objects.filter(office=world.office).count() == 1
 
