@@ -20,7 +20,6 @@ from madoguchi.errors import BookingError, RateLimited
 from madoguchi.notifications.ics import consultation_ics
 from madoguchi.offices.calendar import earliest_bookable_date
 from madoguchi.offices.models import Office
-from madoguchi.seekers.numbers import normalize_job_seeker_number
 from madoguchi.terms.selectors import terms_in_force
 from madoguchi.web.seeker_forms import SeekerRequestForm
 
@@ -146,7 +145,7 @@ def request_form(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _submit(request: HttpRequest, office: Office, form: SeekerRequestForm) -> None:
-    number = normalize_job_seeker_number(form.cleaned_data["job_seeker_number"])
+    number = form.cleaned_data["job_seeker_number"]
     rate_limit(
         request, "seeker-number", SENDS_PER_NUMBER_PER_HOUR, key=number, window_seconds=3600
     )
@@ -163,7 +162,7 @@ def _submit(request: HttpRequest, office: Office, form: SeekerRequestForm) -> No
 
 
 # The service's field names, as the form calls them.
-_FORM_FIELDS = {"preferences": "start_1", "declarations": None, "job_seeker_number": None}
+_FORM_FIELDS = {"preferences": "start_1"}
 
 
 def _form_error(form: SeekerRequestForm, error: BookingError) -> None:

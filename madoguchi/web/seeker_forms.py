@@ -9,6 +9,8 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.bookings.selectors import Slot
+from madoguchi.errors import BookingError
+from madoguchi.seekers.numbers import normalize_job_seeker_number
 
 NAME_MAX = 100
 LANGUAGE_MAX = 50
@@ -122,7 +124,10 @@ class SeekerRequestForm(forms.Form):
         return clean_text(self.cleaned_data["interpreter_language"])
 
     def clean_job_seeker_number(self) -> str:
-        return unicodedata.normalize("NFKC", self.cleaned_data["job_seeker_number"]).strip()
+        try:
+            return normalize_job_seeker_number(self.cleaned_data["job_seeker_number"])
+        except BookingError as error:
+            raise forms.ValidationError(error.detail, code=error.code) from error
 
     def clean(self) -> dict:
         cleaned = super().clean()
