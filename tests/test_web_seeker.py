@@ -305,9 +305,7 @@ def test_verify_reused_link_says_already_confirmed(world):
     assert OutboxMail.objects.count() == mails
 
 
-def test_verify_shows_terms_changes_since_last_consent_and_records_the_current(
-    world, frozen_now
-):
+def test_verify_shows_terms_changes_since_last_consent_and_records_the_current(world, frozen_now):
     web_request(world.seeker)  # consents to the shipped version 1
     frozen_now.shift(dt.timedelta(days=1))
     TermsVersion.objects.create(

@@ -146,9 +146,7 @@ def request_form(request: HttpRequest, code: str) -> HttpResponse:
 
 def _submit(request: HttpRequest, office: Office, form: SeekerRequestForm) -> None:
     number = form.cleaned_data["job_seeker_number"]
-    rate_limit(
-        request, "seeker-number", SENDS_PER_NUMBER_PER_HOUR, key=number, window_seconds=3600
-    )
+    rate_limit(request, "seeker-number", SENDS_PER_NUMBER_PER_HOUR, key=number, window_seconds=3600)
     booking_services.request_submit_online(
         office=office,
         job_seeker_number=number,
@@ -257,8 +255,7 @@ def request_status_ics(request: HttpRequest, token: str) -> HttpResponse:
     body = consultation_ics(
         consultation,
         sequence=consultation.calendar_sequence,
-        cancel=consultation.status
-        in {Consultation.Status.CANCELLED, Consultation.Status.NO_SHOW},
+        cancel=consultation.status in {Consultation.Status.CANCELLED, Consultation.Status.NO_SHOW},
         language="en" if get_language() == "en" else "ja",
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
