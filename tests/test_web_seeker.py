@@ -258,7 +258,7 @@ def test_verify_get_asks_and_post_confirms(world):
     request.refresh_from_db()
     assert asked.status_code == 200
     assert request.status == Request.Status.PENDING_VERIFICATION
-    assert asked["Referrer-Policy"] == "no-referrer"
+    assert asked["Referrer-Policy"] == "strict-origin"  # the origin only, never the token
     assert "no-store" in asked["Cache-Control"]
 
     confirmed = client.post(verify_path(request))
@@ -488,6 +488,7 @@ def test_self_cancel_asks_then_cancels_with_reason(world):
     consultation.refresh_from_db()
     assert f'href="{path}cancel/"' in status.content.decode()
     assert asked.status_code == 200 and empty.status_code == 422
+    assert asked["Referrer-Policy"] == "strict-origin"
     assert consultation.status == Consultation.Status.SCHEDULED
 
     done = client.post(path + "cancel/", {"reason": "仕事が決まりました"})

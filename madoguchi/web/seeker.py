@@ -33,17 +33,25 @@ JOIN_EARLY = dt.timedelta(minutes=10)
 DEVICE_CHECK_KEYS = ("checked_at", "os", "os_version", "browser", "browser_version", "verdict")
 
 
-def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Pages reached by a secret link: never cached, and the link never sent on as a
-    Referer (SecurityMiddleware leaves a policy a view set alone)."""
+def _secret_link_page(policy: str) -> Callable:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            response.headers["Referrer-Policy"] = policy  # SecurityMiddleware keeps it
+            return response
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
+        return never_cache(wrapped)
 
-    return never_cache(wrapped)
+    return decorator
+
+
+# Pages reached by a secret link: never cached, and the link (its path) never sent on as
+# a Referer. Pages with a form use "strict-origin" instead of "no-referrer": under
+# no-referrer, Chromium posts `Origin: null`, which Django's CSRF check rightly refuses;
+# strict-origin sends the origin alone, never the path that holds the token.
+private_page = _secret_link_page("no-referrer")
+private_form_page = _secret_link_page("strict-origin")
 
 
 def _office(code: str) -> Office:
@@ -265,7 +273,7 @@ def request_status_ics(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-@private_page
+@private_form_page
 @require_http_methods(["GET", "POST"])
 def request_cancel(request: HttpRequest, token: str) -> HttpResponse:
     """R12 online, where the office allows it: GET asks (with a reason), POST cancels."""

@@ -8,10 +8,10 @@ from madoguchi.bookings.models import Request
 from madoguchi.bookings.services import request_for_verify, request_verify
 from madoguchi.errors import BookingError
 from madoguchi.terms.selectors import terms_changes_since
-from madoguchi.web.seeker import office_display_name, private_page
+from madoguchi.web.seeker import office_display_name, private_form_page
 
 
-@private_page
+@private_form_page
 @require_http_methods(["GET", "POST"])
 def request_verify_page(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks, POST confirms: mail scanners that open links must not verify for people.
