@@ -438,9 +438,14 @@ def test_status_page_tampered_link_is_404(world):
     token = signing.dumps(consultation.request.pk, salt="another-salt")
 
     response = Client().get(f"/requests/status/{token}/")
+    cancel = Client().post(f"/requests/status/{token}/cancel/", {"reason": "x"})
 
-    assert response.status_code == 404
+    assert response.status_code == 404 and cancel.status_code == 404
+    assert 'role="alert"' in response.content.decode()
+    assert response["Referrer-Policy"] == "no-referrer"
     assert STATUS_SALT != "another-salt"
+    consultation.refresh_from_db()
+    assert consultation.status == Consultation.Status.SCHEDULED
 
 
 def test_status_calendar_file_is_the_consultation(world):
@@ -543,3 +548,15 @@ def test_make_seeker_of_unregistered_expiry_is_not_enumerated(world):
     assert response.status_code == 302
     assert Request.objects.count() == 0
     assert OutboxMail.objects.count() == 0
+
+
+def test_plain_japanese_shows_readings_as_ruby_in_text_only(world):
+    client = Client(HTTP_ACCEPT_LANGUAGE="ja-x-easy")
+
+    body = client.get("/offices/01040/").content.decode()
+    form = client.get("/offices/01040/request/").content.decode()
+
+    assert "<ruby>登録<rp>（</rp><rt>とうろく</rt><rp>）</rp></ruby>" in body
+    assert "<title>" in body and "<ruby>" not in body.split("</title>")[0]
+    assert "<ruby>" not in form  # a form keeps plain text in its options and fields
+    assert "求職番号（きゅうしょく ばんごう）" in form

@@ -235,18 +235,29 @@ def _status_context(found: Request, token: str) -> dict:
     return context
 
 
+class LinkInvalid(Exception):
+    """A status link that was tampered with or names no request."""
+
+
 def _status(token: str) -> Request:
     try:
         return booking_selectors.request_for_status(token=token)
     except BookingError as error:
-        raise Http404(error.detail) from error
+        raise LinkInvalid from error
+
+
+def _link_invalid(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/seeker/link_invalid.html", status=404)
 
 
 @private_page
 @require_http_methods(["GET"])
 def request_status(request: HttpRequest, token: str) -> HttpResponse:
     """Where the request stands; for a booking, the meeting details and the join button."""
-    found = _status(token)
+    try:
+        found = _status(token)
+    except LinkInvalid:
+        return _link_invalid(request)
     with timezone.override(found.office.tz):
         return render(request, "web/seeker/status.html", _status_context(found, token))
 
@@ -255,7 +266,10 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def request_status_ics(request: HttpRequest, token: str) -> HttpResponse:
     """The consultation as a calendar file (cancelled ones as a CANCEL, to remove it)."""
-    found = _status(token)
+    try:
+        found = _status(token)
+    except LinkInvalid:
+        raise Http404 from None
     consultation = _consultation(found)
     if consultation is None:
         raise Http404
@@ -277,7 +291,10 @@ def request_status_ics(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def request_cancel(request: HttpRequest, token: str) -> HttpResponse:
     """R12 online, where the office allows it: GET asks (with a reason), POST cancels."""
-    found = _status(token)
+    try:
+        found = _status(token)
+    except LinkInvalid:
+        return _link_invalid(request)
     context = _status_context(found, token)
     if not context.get("may_cancel"):
         with timezone.override(found.office.tz):
