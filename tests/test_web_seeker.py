@@ -560,3 +560,27 @@ def test_plain_japanese_shows_readings_as_ruby_in_text_only(world):
     assert "<title>" in body and "<ruby>" not in body.split("</title>")[0]
     assert "<ruby>" not in form  # a form keeps plain text in its options and fields
     assert "求職番号（きゅうしょく ばんごう）" in form
+
+
+def test_status_link_is_in_each_mail_about_the_request_but_the_verification(world):
+    asked = web_request(world.seeker2)
+    booking_services.request_verify(token=verify_path(asked).split("/")[-2])
+    booking_services.request_decline(request_id=asked.pk, reason="満席", actor=world.coordinator)
+    cancelled = scheduled(world)
+    booking_services.consultation_cancel(
+        consultation_id=cancelled.pk, channel="phone", reason="体調不良", actor=world.coordinator
+    )
+    expected = {
+        "verify_request": False,
+        "request_received": True,
+        "declined": True,
+        "cancelled": True,  # "scheduled": see test_status_link_is_in_the_mails_after_...
+    }
+
+    found = {}
+    for mail in OutboxMail.objects.filter(kind__in=expected):
+        assert outbox._render(mail) is True
+        request = mail.request or mail.consultation.request
+        found[mail.kind] = found.get(mail.kind, True) and status_path(request) in mail.text
+
+    assert found == expected

@@ -104,11 +104,15 @@ class SeekerRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = slot_choices(slots)
         for key in ("start_1", "start_2", "start_3"):
-            self.fields[key].choices = choices
-            self.fields[key].error_messages["invalid_choice"] = _(
+            start = self.fields[key]
+            assert isinstance(start, forms.ChoiceField)
+            start.choices = choices
+            start.error_messages["invalid_choice"] = _(
                 "That time is no longer offered. Please choose another."
             )
-        self.fields["duration"].choices = [
+        duration = self.fields["duration"]
+        assert isinstance(duration, forms.ChoiceField)
+        duration.choices = [
             (minutes, _("%(minutes)s minutes") % {"minutes": minutes}) for minutes in durations
         ]
         for key, text in DECLARATION_TEXT.items():
@@ -130,7 +134,7 @@ class SeekerRequestForm(forms.Form):
             raise forms.ValidationError(error.detail, code=error.code) from error
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         starts = [cleaned.get(key) for key in ("start_1", "start_2", "start_3")]
         chosen = [start for start in starts if start]
         if len(set(chosen)) != len(chosen):
