@@ -17,7 +17,7 @@ from madoguchi.bookings import selectors as booking_selectors
 from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.models import Consultation, Request
 from madoguchi.errors import BookingError, RateLimited
-from madoguchi.notifications.ics import consultation_ics
+from madoguchi.notifications.ics import consultation_ics, format_meeting_id
 from madoguchi.offices.calendar import earliest_bookable_date
 from madoguchi.offices.models import Office
 from madoguchi.terms.selectors import terms_in_force
@@ -219,6 +219,7 @@ def _status_context(found: Request, token: str) -> dict:
     if consultation is not None:
         join_from = consultation.start - JOIN_EARLY
         context |= {
+            "meeting_id": format_meeting_id(consultation.meeting_id),
             "join_from": join_from,
             "join_open": (
                 consultation.status

@@ -54,7 +54,7 @@ def phone_page(page: Page) -> Page:
 
 
 def test_seeker_requests_verifies_and_sees_the_booking(
-    phone_page, browser_world, browser_log, live_server
+    phone_page, browser_world, browser_log, live_server, screenshot
 ):
     page, world = phone_page, browser_world
     browser_log.expect_status(422)  # the form sent empty on purpose
@@ -65,6 +65,7 @@ def test_seeker_requests_verifies_and_sees_the_booking(
     page.get_by_role("button", name=tr("Send")).click()
     expect(page.get_by_role("heading", name=tr("Please check these items"))).to_be_visible()
     assert_accessible(page)
+    screenshot(page, "seeker-request-errors")
     fill_request(page, world)
     page.get_by_role("button", name=tr("Send")).click()
 
@@ -85,6 +86,7 @@ def test_seeker_requests_verifies_and_sees_the_booking(
     expect(page.get_by_text(consultation.meeting_passcode)).to_be_visible()
     expect(page.get_by_text(world.counselor.display_name)).to_be_visible()
     assert_accessible(page)
+    screenshot(page, "seeker-status")
     with page.expect_download() as download:
         page.get_by_role("link", name=tr("Add to your calendar (.ics file)")).click()
     calendar = download.value.path().read_text()
