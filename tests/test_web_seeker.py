@@ -428,7 +428,7 @@ def test_status_page_in_each_state(world, frozen_now):
     assert "The office has your request." in pages["requested"]
     assert "2026-12-02 (Wed) 09:00 (60 minutes)" in pages["requested"]
     assert "could not accept this request.</p> <p>Reason: 担当者が不在です</p>" in pages["declined"]
-    assert "This consultation was cancelled. " in pages["cancelled"]
+    assert "This consultation was cancelled.</p>" in pages["cancelled"]
     assert "Reason: 体調不良" in pages["cancelled"]
     assert "because nobody joined within 10 minutes" in pages["no_show"]
 
