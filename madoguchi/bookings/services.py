@@ -181,13 +181,11 @@ def request_verify_url(request: Request) -> str:
     return f"{settings.MADOGUCHI_BASE_URL.rstrip('/')}/requests/verify/{token}/"
 
 
-def request_verify(*, token: str) -> Request:
-    """The seeker opened the link in the verification mail: the request goes to the office.
-
-    Idempotent: a second press answers the request as it is now.
-    """
+def _verify_token_request(token: str) -> int:
+    """The request id a verification link names; `invalid_transition` when it has expired
+    (24 hours), `not_found` when it was tampered with."""
     try:
-        request_id = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_WITHIN)
+        return signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_WITHIN)
     except signing.SignatureExpired as error:
         raise BookingError(
             "invalid_transition",
@@ -195,6 +193,14 @@ def request_verify(*, token: str) -> Request:
         ) from error
     except signing.BadSignature as error:
         raise BookingError("not_found", _("This link is not valid.")) from error
+
+
+def request_verify(*, token: str) -> Request:
+    """The seeker opened the link in the verification mail: the request goes to the office.
+
+    Idempotent: a second press answers the request as it is now.
+    """
+    request_id = _verify_token_request(token)
     with transaction.atomic():
         request = _request_lock(request_id)
         if request.status != Request.Status.PENDING_VERIFICATION:
@@ -211,15 +217,7 @@ def request_verify(*, token: str) -> Request:
 
 def request_for_verify(*, token: str) -> Request:
     """The request behind a verification link, read only (the page before confirming)."""
-    try:
-        request_id = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_WITHIN)
-    except signing.SignatureExpired as error:
-        raise BookingError(
-            "invalid_transition",
-            _("This link has expired (it is valid for 24 hours). Please send the request again."),
-        ) from error
-    except signing.BadSignature as error:
-        raise BookingError("not_found", _("This link is not valid.")) from error
+    request_id = _verify_token_request(token)
     found = Request.objects.select_related("office", "seeker").filter(pk=request_id).first()
     if found is None:
         raise BookingError("not_found", _("This link is not valid."))
