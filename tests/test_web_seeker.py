@@ -448,10 +448,12 @@ def test_status_page_tampered_link_is_404(world):
     assert consultation.status == Consultation.Status.SCHEDULED
 
 
-def test_status_calendar_file_is_the_consultation(world):
+def test_status_calendar_file_is_the_consultation(world, django_assert_num_queries):
     consultation = scheduled(world)
+    client = Client()
 
-    response = Client().get(status_path(consultation.request) + "calendar.ics")
+    with django_assert_num_queries(1):
+        response = client.get(status_path(consultation.request) + "calendar.ics")
 
     body = response.content.decode()
     assert response["Content-Type"] == "text/calendar; charset=utf-8"

@@ -274,7 +274,7 @@ def request_status_ics(request: HttpRequest, token: str) -> HttpResponse:
     consultation = _consultation(found)
     if consultation is None:
         raise Http404
-    consultation.seeker = found.seeker
+    consultation.seeker, consultation.office = found.seeker, found.office  # already read
     body = consultation_ics(
         consultation,
         sequence=consultation.calendar_sequence,
