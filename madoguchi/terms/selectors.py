@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from madoguchi.offices.models import Office
-from madoguchi.terms.models import TermsVersion
+from madoguchi.seekers.models import Seeker
+from madoguchi.terms.models import Consent, TermsVersion
 
 
 def terms_in_force(*, office: Office | None, at: dt.datetime | None = None) -> TermsVersion:
@@ -95,3 +96,32 @@ def terms_office_version(
         .first()
     )
     return version, previous
+
+
+def terms_changes_since(
+    *, seeker: Seeker, office: Office, before: dt.datetime, at: dt.datetime | None = None
+) -> list[TermsVersion]:
+    """R5: the versions that took effect since the seeker's last consent given before
+    `before`, oldest first, ending with the one in force at `at`.
+
+    Empty when the seeker never consented before (the form showed them the terms) or
+    when their last consent is to the version in force.
+    """
+    current = terms_in_force(office=office, at=at)
+    last = (
+        Consent.objects.filter(seeker=seeker, given_at__lt=before)
+        .select_related("version")
+        .order_by("-given_at", "-id")
+        .first()
+    )
+    if last is None or last.version_id == current.pk:
+        return []
+    if last.version.office_id != current.office_id:
+        return [current]
+    return list(
+        TermsVersion.objects.published()
+        .filter(
+            office=current.office_id, number__gt=last.version.number, number__lte=current.number
+        )
+        .order_by("number")
+    )
