@@ -418,7 +418,7 @@ def test_device_check_page_links_back_to_the_office(world):
     response = Client().get("/check/?office=01040", HTTP_ACCEPT_LANGUAGE="ja")
 
     html = response.content.decode()
-    assert html.count('<a href="/offices/01040/">') == 1
+    assert html.count('<a href="/offices/01040/">') == 2  # the site name and the back-link
     assert "ハローワーク釧路</a>" in html
 
 
