@@ -111,9 +111,7 @@ def test_usage_report_counts_in_office_local_time(world, django_assert_max_num_q
     add_consultation(world, local(2026, 11, 4, 9), minutes=45, actual_minutes=50)  # Wed
     add_consultation(world, local(2026, 11, 4, 13), minutes=60, status=Status.STOPPED)
     add_consultation(world, local(2026, 11, 5, 9), status=Status.NO_SHOW)
-    add_consultation(
-        world, local(2026, 11, 6, 10), status=Status.CANCELLED, cancel_channel="phone"
-    )
+    add_consultation(world, local(2026, 11, 6, 10), status=Status.CANCELLED, cancel_channel="phone")
     add_consultation(world, local(2026, 11, 6, 11), status=Status.CANCELLED)
     # 00:30 Tokyo on 1 December is still 30 November in UTC: not November's.
     add_consultation(world, local(2026, 12, 1, 0, 30))

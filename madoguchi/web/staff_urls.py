@@ -1,6 +1,7 @@
 from django.urls import path
 
 from madoguchi.web import office, registry, staff
+from madoguchi.web import reports as report_views
 
 app_name = "staff"
 
@@ -55,4 +56,6 @@ urlpatterns = [
         staff.consultation_action,
         name="consultation-action",
     ),
+    path("reports/", report_views.reports, name="reports"),
+    path("reports/usage.csv", report_views.reports_csv, name="reports-csv"),
 ]
