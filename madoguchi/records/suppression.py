@@ -6,9 +6,11 @@ once, whichever tables show it.
 
 1. Primary suppression: every count with 0 < value < threshold.
 2. Complementary suppression: a reader who knows every published count and every sum
-   can solve the linear system for the suppressed ones. While any suppressed figure is
-   still determined by it, suppress one more figure of a sum that contains it (the
-   smallest non-zero one first; zeros only when nothing else is left) and look again.
+   can solve the linear system for the suppressed ones. While a sum has exactly one
+   suppressed member, suppress its smallest other member (non-zero first; zeros only when
+   nothing else is left). Then, while any suppressed figure is still determined by the
+   whole system (through several sums), suppress one more figure of a sum that
+   contains it, and start again.
 
 "Determined" is exact: figure i is determined when the unit vector e_i lies in the row
 space of the sums restricted to the suppressed figures (Gaussian elimination over
@@ -33,6 +35,12 @@ def suppress(values: Mapping[str, int], sums: Iterable[Sum], *, threshold: int) 
     sums = [s for s in sums if s.parts]
     hidden = {name for name, value in values.items() if 0 < value < threshold}
     while True:
+        # A sum with one hidden member gives it away directly: hide the smallest other
+        # member of that sum. Only then look for figures exposed through several sums.
+        lone = next((s for s in sums if len(hidden & {s.total, *s.parts}) == 1), None)
+        if lone is not None:
+            hidden.add(_smallest({lone.total, *lone.parts} - hidden, values))
+            continue
         exposed = determined(hidden, sums)
         if not exposed:
             return frozenset(hidden)
@@ -66,6 +74,11 @@ def _complement(
         }
     if not candidates:
         return None
+    return _smallest(candidates, values)
+
+
+def _smallest(candidates: set[str], values: Mapping[str, int]) -> str:
+    """The smallest non-zero figure (a zero only when there is nothing else)."""
     return min(candidates, key=lambda c: (values.get(c, 0) == 0, values.get(c, 0), c))
 
 
