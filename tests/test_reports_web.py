@@ -61,7 +61,9 @@ def test_reports_page_shows_internal_tables_and_charts(world, django_assert_num_
     client = _client(world.manager)
     client.get("/staff/reports/")  # the session and sign-in checks warm up
 
-    with django_assert_num_queries(13):
+    AuditEntry.objects.all().delete()
+
+    with django_assert_num_queries(14):
         response = client.get("/staff/reports/", {"period": "2026-11"})
 
     page = response.text
@@ -73,12 +75,16 @@ def test_reports_page_shows_internal_tables_and_charts(world, django_assert_num_
     assert "=HYPERLINK(1)" in page
     assert "style=" not in page
     assert "<script>" not in page
+    viewed = AuditEntry.objects.get(action="report.viewed")
+    assert (viewed.actor, viewed.office) == (world.manager.user, world.office)
+    assert viewed.details == {"scope": "01040", "period": "2026-11", "publishable": False}
 
 
 def test_reports_page_publishable_suppresses_and_names_nobody(world, django_assert_num_queries):
     _november(world)
     client = _client(world.auditor)
     client.get("/staff/reports/")
+    AuditEntry.objects.all().delete()
 
     with django_assert_num_queries(11):
         response = client.get("/staff/reports/", {"period": "2026-11", "version": "publishable"})
@@ -91,6 +97,18 @@ def test_reports_page_publishable_suppresses_and_names_nobody(world, django_asse
         '<th scope="row">Stopped</th><td class="num"><abbr title="suppressed">x</abbr></td>' in page
     )
     assert '<th scope="row">All consultations</th><td class="num">11</td>' in page
+    assert not AuditEntry.objects.filter(action="report.viewed").exists()
+
+
+def test_reports_page_year_charts_by_month(world):
+    add_consultation(world, local(2026, 3, 4, 9))
+
+    page = _client(world.manager).get("/staff/reports/", {"period": "2026"}).text
+
+    assert "Consultations held by month" in page
+    assert '<th scope="row">March</th><td class="num">1</td>' in page
+    assert ">Mar</text>" in page
+    assert "<title>Mar: 1</title>" in page
 
 
 def test_reports_page_tells_a_bad_period_at_the_field(world):

@@ -41,6 +41,21 @@ def report_get(*, staff: Staff, scope: str, period: Period, publishable: bool) -
     return usage_report(office=office, period=period, publishable=publishable)
 
 
+def report_view_record(*, report: Report, actor: Staff) -> None:
+    """Record that `actor` saw the internal version (`report.viewed`): it names counselors
+    and carries the free-text reasons given for declining (R21). Seeing the publishable
+    version is not recorded: there is nothing personal in it."""
+    if report.publishable:
+        return
+    audit_record(
+        actor=actor,
+        action="report.viewed",
+        obj=report.office or actor.office,
+        office=report.office or actor.office,
+        details={"scope": report.scope, "period": str(report.period), "publishable": False},
+    )
+
+
 def report_export(*, report: Report, actor: Staff, fmt: str) -> bytes | None:
     """Record the export in the audit log (`report.exported`); the CSV bytes for
     `fmt="csv"`, None for a JSON export that the API renders itself."""

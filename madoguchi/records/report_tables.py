@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import formats
-from django.utils.dates import MONTHS, WEEKDAYS
+from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -167,10 +167,23 @@ def _held_tables(report: Report) -> list[Table]:
                 columns=(_("Count"),),
                 rows=data,
                 total=held,
-                chart=bar_chart(title, [(label, values[0]) for label, values in data]),
+                chart=bar_chart(
+                    title,
+                    [
+                        (_short(key, label, i), values[0])
+                        for i, (label, values) in enumerate(data, start=1)
+                    ],
+                ),
             )
         )
     return tables
+
+
+def _short(key: str, label: str, position: int) -> str:
+    """A label that fits under a bar: "Jan" for a month of the year view."""
+    if key == "held_by_date" and not label.isdigit():
+        return str(MONTHS_3[position]).title()
+    return label
 
 
 def _internal_tables(report: Report) -> list[Table]:

@@ -10,7 +10,12 @@ from django.views.decorators.http import require_GET
 from madoguchi.accounts.decorators import staff_required
 from madoguchi.errors import BookingError
 from madoguchi.offices.models import Staff
-from madoguchi.records.report_services import READERS, report_export, report_get
+from madoguchi.records.report_services import (
+    READERS,
+    report_export,
+    report_get,
+    report_view_record,
+)
 from madoguchi.records.report_tables import report_tables
 from madoguchi.records.reports import Period
 from madoguchi.web.staff import _forbidden
@@ -45,6 +50,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         if error.code != "invalid_input":
             return _forbidden(request, error)
         return _page(request, staff, text=request.GET.get("period", ""), error=error)
+    report_view_record(report=report, actor=staff)
     params = {"period": text, "version": "publishable" if publishable else "internal"}
     if scope:
         params["scope"] = scope
