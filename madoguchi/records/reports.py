@@ -281,26 +281,22 @@ def _by_counselor(consultations) -> tuple[CounselorRow, ...]:
     rows = consultations.values(
         "counselor__user__username", "counselor__display_name", "status"
     ).annotate(n=Count("id"))
-    table: dict[str, dict[str, int | str]] = {}
+    names: dict[str, str] = {}
+    counts: Counter[tuple[str, str]] = Counter()
     for row in rows:
         username = row["counselor__user__username"]
-        entry = table.setdefault(
-            username,
-            {"name": row["counselor__display_name"] or username, "held": 0, "no_show": 0},
-        )
-        entry.setdefault("cancelled", 0)
-        key = {Status.COMPLETED: "held", Status.STOPPED: "held"}.get(row["status"], row["status"])
-        if key in ("held", "no_show", "cancelled"):
-            entry[key] = int(entry[key]) + row["n"]
+        names[username] = row["counselor__display_name"] or username
+        column = "held" if row["status"] in HELD else row["status"]
+        counts[username, column] += row["n"]
     return tuple(
         CounselorRow(
-            username=u,
-            name=str(e["name"]),
-            held=int(e["held"]),
-            no_show=int(e["no_show"]),
-            cancelled=int(e.get("cancelled", 0)),
+            username=username,
+            name=names[username],
+            held=counts[username, "held"],
+            no_show=counts[username, Status.NO_SHOW],
+            cancelled=counts[username, Status.CANCELLED],
         )
-        for u, e in sorted(table.items())
+        for username in sorted(names)
     )
 
 
