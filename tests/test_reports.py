@@ -222,7 +222,7 @@ def test_publishable_report_suppresses_small_cells_and_leaves_nobody_in(world):
     assert report.declined_by_reason == ()
     assert report.planned_minutes.n == 11
     assert report.actual_minutes == Spread(10, 40.0, 40.0)
-    assert report.lead_days == Spread(None, None, None)  # 0 consultations with a request
+    assert report.lead_days == Spread(0, None, None)  # no consultation with a request
     assert report.publishable is True
     assert not determined(report.suppressed, report.sums)
 
@@ -374,3 +374,31 @@ def test_suppress_protects_linked_tables_of_the_report(seed):
 
     assert {n for n, v in values.items() if 0 < v < 5} <= hidden
     assert _recoverable(values, sums, hidden) == set()
+
+
+def test_report_tables_tell_no_data_from_suppressed(world):
+    from django.utils import translation
+
+    from madoguchi.records.report_tables import report_tables
+
+    for day in range(2, 9):
+        add_consultation(world, local(2026, 11, day, 9), minutes=30)
+    add_consultation(world, local(2026, 11, 9, 9), status=Status.NO_SHOW)
+    add_consultation(world, local(2026, 11, 10, 9), minutes=60, actual_minutes=55)
+
+    with translation.override("en"):
+        internal = report_tables(usage_report(office=world.office, period=NOVEMBER))
+        published = report_tables(
+            usage_report(office=world.office, period=NOVEMBER, publishable=True)
+        )
+
+    summary = {t.key: dict(t.rows) for t in internal}["summary"]
+    assert summary["No-show rate (of consultations held or missed)"] == ("11.1 %", "", "")
+    assert summary["Actual length"] == (1, "55.0 min", "55.0 min")
+    assert summary["Lead time, request day to consultation day"] == (0, "—", "—")
+    summary = {t.key: dict(t.rows) for t in published}["summary"]
+    assert summary["No-show rate (of consultations held or missed)"] == (None, "", "")
+    assert summary["Actual length"] == (None, None, None)
+    assert summary["Lead time, request day to consultation day"] == (0, "—", "—")
+    # Held (8) is hidden with the lone no-show, and its mean with it.
+    assert summary["Planned length"] == (None, None, None)

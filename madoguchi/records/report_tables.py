@@ -107,8 +107,13 @@ def report_tables(report: Report) -> list[Table]:
     return tables
 
 
-def _number(value: float | None, unit: str) -> str | None:
-    return None if value is None else f"{formats.number_format(value, 1)} {unit}"
+NO_DATA = "—"  # nothing to average: no consultation counted (not a suppressed figure)
+
+
+def _number(value: float | None, unit: str, *, empty: bool) -> str | None:
+    if value is None:
+        return NO_DATA if empty else None
+    return f"{formats.number_format(value, 1)} {unit}"
 
 
 def _summary(report: Report) -> Table:
@@ -118,7 +123,7 @@ def _summary(report: Report) -> Table:
         (_("Consultations held (completed or stopped)"), (report.counts["held"],)),
         (
             _("No-show rate (of consultations held or missed)"),
-            (None if rate is None else f"{formats.number_format(rate * 100, 1)} %",),
+            (_number(None if rate is None else rate * 100, "%", empty=report.counts["due"] == 0),),
         ),
     ]
     for label, spread, unit in (
@@ -129,7 +134,11 @@ def _summary(report: Report) -> Table:
         rows.append(
             (
                 label,
-                (spread.n, _number(spread.mean, unit), _number(spread.median, unit)),
+                (
+                    spread.n,
+                    _number(spread.mean, unit, empty=spread.n == 0),
+                    _number(spread.median, unit, empty=spread.n == 0),
+                ),
             )
         )
     return Table(

@@ -317,6 +317,8 @@ def _publishable(report: Report) -> Report:
     k = report.threshold
 
     def spread(s: Spread, count_name: str | None) -> Spread:
+        if s.n == 0:
+            return s  # nothing counted, nothing to hide
         if (s.n or 0) < k or (count_name is not None and count_name in hidden):
             return Spread(None, None, None)
         return s

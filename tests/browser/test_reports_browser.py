@@ -12,7 +12,9 @@ from tests.browser.test_staff_flows import assert_accessible, ja, sign_in_direct
 from tests.test_reports import add_consultation
 
 
-def test_manager_reads_both_versions_and_downloads_the_csv(page, live_server, browser_world):
+def test_manager_reads_both_versions_and_downloads_the_csv(
+    page, live_server, browser_world, screenshot
+):
     world = browser_world
     first = timezone.localdate(timezone=world.office.tz).replace(day=1) - dt.timedelta(days=1)
     month = first.replace(day=1)
@@ -26,6 +28,7 @@ def test_manager_reads_both_versions_and_downloads_the_csv(page, live_server, br
     expect(page.get_by_role("heading", level=1)).to_have_text(ja("Usage reports"))
     expect(page.get_by_role("img", name=ja("Consultations held by weekday"))).to_be_visible()
     assert_accessible(page)
+    screenshot(page, "staff-reports")
 
     page.get_by_label(ja("Publishable (small figures suppressed)")).check()
     page.get_by_role("button", name=ja("Show the report")).click()
