@@ -2,6 +2,7 @@ from django.urls import path
 
 from madoguchi.web import disclosures as disclosure_views
 from madoguchi.web import office, registry, staff, staff_terms
+from madoguchi.web import reports as report_views
 from madoguchi.web import team as team_views
 
 app_name = "staff"
@@ -90,4 +91,6 @@ urlpatterns = [
     path("terms/new/", staff_terms.terms_new, name="terms-new"),
     path("terms/<int:number>/", staff_terms.terms_detail, name="terms-detail"),
     path("terms/<int:number>/withdraw/", staff_terms.terms_withdraw_view, name="terms-withdraw"),
+    path("reports/", report_views.reports, name="reports"),
+    path("reports/usage.csv", report_views.reports_csv, name="reports-csv"),
 ]
