@@ -111,6 +111,27 @@ class RequestIn(Schema):
     companions: Companions | None = None
 
 
+class OnlineRequestIn(Schema):
+    """A seeker's own request (R6) to `POST /offices/{office}/requests`: always channel web."""
+
+    job_seeker_number: str = Field(max_length=40)
+    name: str = Field(max_length=100)
+    preferences: list[PreferenceIn] = Field(min_length=1, max_length=3)
+    channel: Literal["web"] = "web"
+    declarations: Declarations
+    companions: Companions | None = None
+
+
+class OnlineRequestOut(Schema):
+    """What the caller of the public request call learns: the request waits for the link
+    mailed to the address in the registry (never one given in the call)."""
+
+    id: int
+    status: str
+    office: str
+    verification: Literal["mailed"] = "mailed"
+
+
 class PreferenceOut(Schema):
     start: dt.datetime
     duration_minutes: int

@@ -31,6 +31,8 @@ from madoguchi.api.schemas import (
     ConsultationPage,
     DeclineIn,
     MeetingDetailsIn,
+    OnlineRequestIn,
+    OnlineRequestOut,
     Problem,
     ReasonIn,
     RequestIn,
@@ -46,7 +48,7 @@ from madoguchi.api.schemas import (
 )
 from madoguchi.bookings import selectors as booking_selectors
 from madoguchi.bookings import services as booking_services
-from madoguchi.bookings.models import BlockedTime, Consultation, Request
+from madoguchi.bookings.models import BlockedTime, Channel, Consultation, Request
 from madoguchi.errors import BookingError
 from madoguchi.meetings import services as meeting_services
 from madoguchi.offices.models import Office, Staff
@@ -537,6 +539,46 @@ def _slot_json(slot: booking_selectors.Slot, names: bool) -> dict:
     if names:
         shown["counselors"] = [c.username for c in slot.counselors]
     return shown
+
+
+# The online request: per client address a minute, and per job-seeker number an hour (the
+# same allowances as the seeker's web form).
+ONLINE_REQUESTS_PER_ADDRESS_PER_MINUTE = 10
+ONLINE_REQUESTS_PER_NUMBER_PER_HOUR = 5
+
+
+@public.post("/offices/{office}/requests", response={201: OnlineRequestOut, **ERRORS}, auth=None)
+def offices_request_create(request: HttpRequest, office: str, body: OnlineRequestIn):
+    """R6: a seeker's own request. It waits for the seeker to open the link mailed to the
+    address in the registry (never one given here). Rate-limited per client address and
+    per job-seeker number; the errors are the contract's (unlike the web form, which
+    answers alike for every number, a caller here learns `seeker_not_registered`, at the
+    pace the limits allow)."""
+    rate_limit(request, "online-request", ONLINE_REQUESTS_PER_ADDRESS_PER_MINUTE)
+    found = Office.objects.filter(code=office).first()
+    if found is None:
+        raise BookingError("not_found")
+    number = normalize_job_seeker_number(body.job_seeker_number)
+    rate_limit(
+        request,
+        "online-request-number",
+        ONLINE_REQUESTS_PER_NUMBER_PER_HOUR,
+        key=number,
+        window_seconds=3600,
+    )
+    companions = body.companions or Companions(interpreter_language="", assistant=False)
+    created = booking_services.request_create(
+        office=found,
+        job_seeker_number=number,
+        name=body.name,
+        preferences=[(p.start, p.duration_minutes) for p in body.preferences],
+        channel=Channel.WEB,
+        declarations=body.declarations.model_dump(),
+        interpreter_language=companions.interpreter_language,
+        assistant=companions.assistant,
+        actor=None,
+    )
+    return Status(201, OnlineRequestOut(id=created.pk, status=created.status, office=found.code))
 
 
 @public.get("/terms/current", response={200: TermsOut, **ERRORS}, auth=None)
