@@ -94,7 +94,7 @@ class Office(models.Model):
     report_min_cell = models.PositiveSmallIntegerField(
         _("smallest count published"),
         default=5,
-        help_text=_("Publishable reports suppress any figure below this (R20)."),
+        help_text=_("Publishable reports hide any figure below this."),
     )
     zoom_user = models.CharField(_("office Zoom user"), max_length=200, blank=True)
     calendar_version = models.PositiveBigIntegerField(

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='office',
             name='report_min_cell',
-            field=models.PositiveSmallIntegerField(default=5, help_text='Publishable reports suppress any figure below this (R20).', verbose_name='smallest count published'),
+            field=models.PositiveSmallIntegerField(default=5, help_text='Publishable reports hide any figure below this.', verbose_name='smallest count published'),
         ),
     ]
