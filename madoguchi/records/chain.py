@@ -17,8 +17,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-
 SYSTEM_CHAIN = "system"
 
 
@@ -55,22 +53,21 @@ def entry_digest(entry: Any, prev_hash: str) -> str:
 
 def chain_seal(entries: Iterable[Any]) -> None:
     """Give unsaved `entries` their `prev_hash` and `hash`, in order, under the heads'
-    locks. Must run in the transaction that saves them (it opens one if there is none,
-    but then the caller's save must be inside it too: see AuditEntryQuerySet)."""
+    locks. Must run inside the transaction that saves them (AuditEntry.save and
+    AuditEntry.objects.bulk_create open one if the caller has none)."""
     from madoguchi.records.models import AuditChainHead
 
     entries = list(entries)
     keys = sorted({chain_key(entry.office_id) for entry in entries})
-    with transaction.atomic():
-        heads = {key: _head_locked(AuditChainHead, key) for key in keys}  # fixed order
-        for entry in entries:
-            head = heads[chain_key(entry.office_id)]
-            entry.prev_hash = head.last_hash
-            entry.hash = entry_digest(entry, entry.prev_hash)
-            head.last_hash = entry.hash
-            head.length += 1
-        for head in heads.values():
-            head.save(update_fields=["last_hash", "length"])
+    heads = {key: _head_locked(AuditChainHead, key) for key in keys}  # in a fixed order
+    for entry in entries:
+        head = heads[chain_key(entry.office_id)]
+        entry.prev_hash = head.last_hash
+        entry.hash = entry_digest(entry, entry.prev_hash)
+        head.last_hash = entry.hash
+        head.length += 1
+    for head in heads.values():
+        head.save(update_fields=["last_hash", "length"])
 
 
 def _head_locked(model: Any, key: str) -> Any:

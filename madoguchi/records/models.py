@@ -17,7 +17,7 @@ class AuditEntryQuerySet(models.QuerySet):
         from madoguchi.records.chain import chain_seal
 
         objs = list(objs)
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             chain_seal(objs)
             return super().bulk_create(objs, *args, **kwargs)
 
@@ -73,7 +73,7 @@ class AuditEntry(models.Model):
             raise AppendOnlyError("audit entries cannot be changed")
         from madoguchi.records.chain import chain_seal
 
-        with transaction.atomic(using=kwargs.get("using")):
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             chain_seal([self])
             super().save(*args, **kwargs)
 

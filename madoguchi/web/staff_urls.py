@@ -1,6 +1,7 @@
 from django.urls import path
 
 from madoguchi.web import office, registry, staff
+from madoguchi.web import records as records_pages
 
 app_name = "staff"
 
@@ -55,4 +56,6 @@ urlpatterns = [
         staff.consultation_action,
         name="consultation-action",
     ),
+    path("audit/", records_pages.audit_log, name="audit"),
+    path("usage/", records_pages.usage, name="usage"),
 ]
