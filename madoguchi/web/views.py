@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from madoguchi.bookings.services import request_verify
 from madoguchi.errors import BookingError
+from madoguchi.records.services import usage_record_view
 
 
 @require_http_methods(["GET", "POST"])
@@ -14,7 +15,8 @@ def request_verify_page(request: HttpRequest, token: str) -> HttpResponse:
     context: dict = {"token": token}
     if request.method == "POST":
         try:
-            context["verified"] = request_verify(token=token)
+            context["verified"] = verified = request_verify(token=token)
+            usage_record_view(request, office=verified.office, seeker=verified.seeker)
         except BookingError as error:
             context["error"] = error.detail
             return render(request, "web/request_verify.html", context, status=error.status)
