@@ -1,6 +1,7 @@
 """The tamper-evident audit chain (R21), `madoguchi audit-verify`, and the audit search
 page for auditors and managers."""
 
+import datetime as dt
 import io
 import threading
 
@@ -10,8 +11,9 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from madoguchi.records.audit import audit_record
-from madoguchi.records.chain import entry_digest
+from madoguchi.records.chain import chain_seal_pending, entry_digest
 from madoguchi.records.models import AppendOnlyError, AuditChainHead, AuditEntry
+from madoguchi.worker.clock import tick
 from tests.conftest import World
 from tests.factories import local, make_consultation
 from tests.signin import signed_in_client
@@ -28,20 +30,44 @@ def _verify(*args: str) -> tuple[int, str, str]:
 
 
 def _audit_a_few(world: World, n: int = 3) -> list[AuditEntry]:
-    return [
+    """`n` entries, sealed as they would be once their transaction commits."""
+    written = [
         audit_record(actor=world.manager, action="seeker.viewed", obj=world.seeker)
         for _ in range(n)
     ]
+    chain_seal_pending()
+    return list(AuditEntry.objects.filter(pk__in=[e.pk for e in written]).order_by("id"))
+
+
+def test_audit_record_is_sealed_when_its_transaction_commits(
+    world, django_capture_on_commit_callbacks
+):
+    chain_seal_pending()  # the world's own entries
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        entry = audit_record(actor=world.manager, action="seeker.viewed", obj=world.seeker)
+        assert AuditEntry.objects.get(pk=entry.pk).hash == ""  # not before the commit
+
+    sealed = AuditEntry.objects.get(pk=entry.pk)
+    head = AuditChainHead.objects.get(key=str(world.office.pk))
+    assert sealed.hash == entry_digest(sealed, sealed.prev_hash) == head.last_hash
+    assert sealed.seq == head.length
 
 
 def test_audit_record_links_each_entry_to_the_one_before(world):
     first, second = _audit_a_few(world, 2)
 
-    head = AuditChainHead.objects.get(key=str(world.office.pk))
+    assert second.seq == first.seq + 1
     assert second.prev_hash == first.hash
     assert second.hash == entry_digest(second, first.hash)
-    assert head.last_hash == second.hash
     assert len(second.hash) == 64
+
+
+def test_audit_chain_seal_pending_is_idempotent(world):
+    entries = _audit_a_few(world, 2)
+
+    assert chain_seal_pending() == 0
+    stored = AuditEntry.objects.filter(pk__in=[e.pk for e in entries]).order_by("id")
+    assert [e.hash for e in stored] == [e.hash for e in entries]
 
 
 def test_audit_verify_intact_chain_exits_0_with_the_count(world):
@@ -100,6 +126,18 @@ def test_audit_verify_detects_the_last_entry_deleted(world):
     assert "entries after it were removed" in err
 
 
+def test_audit_verify_detects_an_entry_left_unsealed(world, frozen_now):
+    _audit_a_few(world)
+    stray = audit_record(actor=world.manager, action="seeker.viewed", obj=world.seeker)
+    frozen_now.shift(dt.timedelta(minutes=11))
+
+    code, _out, err = _verify("--office", world.office.code)
+
+    assert code == 1
+    assert err.startswith(f"Audit chain broken: entry {stray.pk} ")
+    assert "was never sealed" in err
+
+
 def test_audit_entry_refuses_update_and_delete_from_django(world):
     entry = _audit_a_few(world, 1)[0]
 
@@ -114,23 +152,35 @@ def test_audit_entry_refuses_update_and_delete_from_django(world):
     assert AuditEntry.objects.get(pk=entry.pk).action == "seeker.viewed"
 
 
-def test_audit_bulk_create_chains_in_order(world):
+def test_audit_bulk_created_entries_are_sealed_in_order(world):
     consultation = make_consultation(world.seeker, local(2026, 12, 2, 10), actor=world.coordinator)
+    chain_seal_pending()
 
     code, out, _err = _verify("--office", world.office.code)
 
     scheduled = AuditEntry.objects.get(action="consultation.scheduled", object_id=consultation.pk)
-    before = AuditEntry.objects.filter(office=world.office, pk__lt=scheduled.pk).last()
+    request_entry = AuditEntry.objects.get(
+        action="request.scheduled", object_id=consultation.request_id
+    )
     assert code == 0
-    assert scheduled.prev_hash == AuditEntry.objects.get(pk=scheduled.pk - 1).hash
-    assert before is not None
+    assert scheduled.seq == request_entry.seq + 1
+    assert scheduled.prev_hash == request_entry.hash
     assert out.startswith("Audit chain intact")
+
+
+def test_worker_round_seals_what_a_crash_left_unsealed(world):
+    entry = audit_record(actor=world.manager, action="seeker.viewed", obj=world.seeker)
+
+    found = tick()
+
+    assert found["audit_sealed"] == AuditEntry.objects.count()  # all, the round's own too
+    assert AuditEntry.objects.get(pk=entry.pk).hash != ""
+    assert not AuditEntry.objects.filter(hash="").exists()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_audit_record_concurrent_writers_keep_one_valid_chain(world):
-    threads, errors = 8, []
-    per_thread = 5
+    threads, per_thread, errors = 8, 5, []
     start = threading.Barrier(threads)
     before = AuditEntry.objects.filter(office=world.office).count()
 
@@ -152,10 +202,11 @@ def test_audit_record_concurrent_writers_keep_one_valid_chain(world):
         worker.join(timeout=60)
 
     code, out, err = _verify("--office", world.office.code)
+    total = before + threads * per_thread
     assert errors == []
-    assert AuditEntry.objects.filter(office=world.office).count() == before + threads * per_thread
+    assert not AuditEntry.objects.filter(hash="").exists()  # each commit sealed its own
     assert (code, err) == (0, "")
-    assert out == f"Audit chain intact: {before + threads * per_thread} entries verified.\n"
+    assert out == f"Audit chain intact: {total} entries verified.\n"
 
 
 # The audit search page ----------------------------------------------------------------
@@ -286,8 +337,8 @@ def test_audit_page_paginates_with_a_pinned_query_count(world, django_assert_num
     client.get(reverse("staff:audit"))  # warm the session and the sign-in checks
 
     # Session, user, OTP device, sign-out generation, staff, office; the opening's
-    # audit entry (chain head locked and moved, the entry); the count; the page.
-    with django_assert_num_queries(11):
+    # audit entry (sealed after the commit); the count; the page.
+    with django_assert_num_queries(9):
         response = client.get(reverse("staff:audit"), {"action": "seeker.", "page": 2})
 
     assert response.context["page"].number == 2

@@ -1,5 +1,6 @@
-"""The one audit helper. Call it inside the transaction of the change it records,
-after the change's own locks (the audit chain's head is locked last: records.chain)."""
+"""The one audit helper. Call it inside the transaction of the change it records; the
+entry joins the tamper-evident chain right after that transaction commits
+(records.chain)."""
 
 import contextvars
 import ipaddress
@@ -44,8 +45,8 @@ def audit_record(
     """Record `action` (dotted, e.g. `consultation.cancelled`) on `obj` by `actor`.
 
     `actor` is a Staff, a User, or None for the system (the worker). Secrets in
-    `details` are masked before they are stored. The entry is chained (R21) in the
-    caller's transaction.
+    `details` are masked before they are stored; `reason` is why it was done, when
+    the actor gave one. The client's address comes from the request being served.
     """
     entry = audit_entry(
         actor=actor, action=action, obj=obj, office=office, details=details, reason=reason

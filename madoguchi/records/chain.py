@@ -1,23 +1,27 @@
-"""The audit log's hash chain (R21): each entry's hash covers its fields and the hash of
-the entry before it in the same office's chain, so an edited, inserted or deleted entry
-breaks every link after it.
+"""The audit log's hash chain (R21): each entry's hash covers its recorded fields and
+the hash of the entry before it in the same chain (one chain per office, and `system`
+for entries without one), so an edited, inserted or deleted entry breaks the chain.
 
-Appending takes the chain head (one row per office, and one for entries without an
-office) with SELECT ... FOR UPDATE inside the caller's transaction: concurrent writers
-queue there, so each entry's `prev_hash` is the hash that was last when it was written.
-On SQLite transactions are IMMEDIATE (settings), so writers are serialised at BEGIN.
-Callers should audit after taking their other locks, as the services do, so that the
-head is the last lock a transaction takes.
+Entries are written in the caller's transaction, atomically with the change, and
+sealed (given `seq`, `prev_hash` and `hash`) right after that transaction commits, in
+a short transaction of their own that locks only the chain's head row. The head is
+then never held together with a booking lock, so it cannot take part in a deadlock;
+and sealing in commit order means a transaction that took an id early but committed
+late is chained after the ones that committed before it. Should a process die between
+commit and seal, the worker's clock seals what is left on its next round.
 """
 
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
+
 SYSTEM_CHAIN = "system"
+SEAL_BATCH = 1000
 
 
 def chain_key(office_id: int | None) -> str:
@@ -32,6 +36,7 @@ def entry_digest(entry: Any, prev_hash: str) -> str:
     """
     canonical = json.dumps(
         {
+            "seq": entry.seq,
             "at": entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
             "actor": entry.actor_label,
             "office": entry.office_id,
@@ -51,28 +56,51 @@ def entry_digest(entry: Any, prev_hash: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def chain_seal(entries: Iterable[Any]) -> None:
-    """Give unsaved `entries` their `prev_hash` and `hash`, in order, under the heads'
-    locks. Must run inside the transaction that saves them (AuditEntry.save and
-    AuditEntry.objects.bulk_create open one if the caller has none)."""
-    from madoguchi.records.models import AuditChainHead
-
-    entries = list(entries)
-    keys = sorted({chain_key(entry.office_id) for entry in entries})
-    heads = {key: _head_locked(AuditChainHead, key) for key in keys}  # in a fixed order
-    for entry in entries:
-        head = heads[chain_key(entry.office_id)]
-        entry.prev_hash = head.last_hash
-        entry.hash = entry_digest(entry, entry.prev_hash)
-        head.last_hash = entry.hash
-        head.length += 1
-    for head in heads.values():
-        head.save(update_fields=["last_hash", "length"])
+def chain_seal_later() -> None:
+    """Seal once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(chain_seal_pending, robust=True)
 
 
-def _head_locked(model: Any, key: str) -> Any:
-    head, _created = model.objects.select_for_update().get_or_create(key=key)
-    return head
+def chain_seal_pending() -> int:
+    """Seal every committed, unsealed entry, oldest id first; returns how many.
+    Idempotent, and safe to run from several processes at once: each chain's head row
+    is locked while its entries are sealed."""
+    from madoguchi.records.models import AuditEntry
+
+    sealed = 0
+    pending = AuditEntry.objects.filter(hash="")
+    for office_id in sorted(
+        set(pending.values_list("office_id", flat=True).distinct()),
+        key=lambda o: (o is None, o or 0),
+    ):
+        sealed += _seal_chain(office_id)
+    return sealed
+
+
+def _seal_chain(office_id: int | None) -> int:
+    from madoguchi.records.models import AuditChainHead, AuditEntry
+
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            head, _created = AuditChainHead.objects.select_for_update().get_or_create(
+                key=chain_key(office_id)
+            )
+            batch = list(
+                AuditEntry.objects.filter(hash="", office_id=office_id).order_by("id")[:SEAL_BATCH]
+            )
+            if not batch:
+                return sealed
+            for entry in batch:
+                entry.seq = head.length + 1
+                entry.prev_hash = head.last_hash
+                entry.hash = entry_digest(entry, entry.prev_hash)
+                AuditEntry._base_manager.filter(pk=entry.pk, hash="").update(
+                    seq=entry.seq, prev_hash=entry.prev_hash, hash=entry.hash
+                )
+                head.last_hash, head.length = entry.hash, entry.seq
+            head.save(update_fields=["last_hash", "length"])
+        sealed += len(batch)
 
 
 @dataclass
@@ -83,19 +111,16 @@ class ChainReport:
 
 
 def chain_verify(entries: Iterator[Any], *, head: Any) -> ChainReport:
-    """Walk one chain's entries in id order: each must link to the one before and hash
-    to its stored hash; the last must be the head (else entries were cut off the end)."""
-    prev = ""
-    count = 0
-    last = None
+    """Walk one chain's sealed entries in `seq` order: each must follow the one before
+    and hash to its stored hash; the last must be the head (else entries were cut off
+    the end)."""
+    prev, count, last = "", 0, None
     for entry in entries:
-        if entry.prev_hash != prev:
+        if entry.seq != count + 1 or entry.prev_hash != prev:
             return ChainReport(count, entry, "link")
         if entry_digest(entry, entry.prev_hash) != entry.hash:
             return ChainReport(count, entry, "hash")
-        prev = entry.hash
-        count += 1
-        last = entry
+        prev, count, last = entry.hash, count + 1, entry
     head_hash = head.last_hash if head is not None else ""
     head_length = head.length if head is not None else 0
     if prev != head_hash or count != head_length:

@@ -3,7 +3,8 @@ of R19 (page views), kept apart from case data and deleted after the office's
 retention period."""
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,13 +14,12 @@ class AppendOnlyError(Exception):
 
 class AuditEntryQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):  # type: ignore[override]
-        """Several entries in one statement, chained in order (see records.chain)."""
-        from madoguchi.records.chain import chain_seal
+        """Several entries in one statement; sealed after commit (records.chain)."""
+        from madoguchi.records.chain import chain_seal_later
 
-        objs = list(objs)
-        with transaction.atomic(using=self.db, savepoint=False):
-            chain_seal(objs)
-            return super().bulk_create(objs, *args, **kwargs)
+        created = super().bulk_create(objs, *args, **kwargs)
+        chain_seal_later()
+        return created
 
     def update(self, **kwargs):  # type: ignore[override]
         raise AppendOnlyError("audit entries cannot be changed")
@@ -50,6 +50,8 @@ class AuditEntry(models.Model):
     details = models.JSONField(_("details"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # The chain (records.chain): empty until sealed, right after the commit.
+    seq = models.PositiveBigIntegerField(_("position in the chain"), null=True, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
     hash = models.CharField(_("hash"), max_length=64, blank=True)
 
@@ -62,20 +64,22 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["office", "at"]),
+            models.Index(fields=["office", "seq"]),
+            models.Index(fields=["id"], condition=Q(hash=""), name="records_audit_unsealed"),
         ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
     def save(self, *args, **kwargs) -> None:
-        """Append only: a new entry is chained and inserted; an existing one is refused."""
+        """Append only: a new entry is inserted (and sealed after commit); an existing
+        one is refused."""
         if self.pk is not None or self.hash:
             raise AppendOnlyError("audit entries cannot be changed")
-        from madoguchi.records.chain import chain_seal
+        from madoguchi.records.chain import chain_seal_later
 
-        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
-            chain_seal([self])
-            super().save(*args, **kwargs)
+        super().save(*args, **kwargs)
+        chain_seal_later()
 
     def delete(self, *args, **kwargs):  # type: ignore[override]
         raise AppendOnlyError("audit entries cannot be deleted")
@@ -83,7 +87,8 @@ class AuditEntry(models.Model):
 
 class AuditChainHead(models.Model):
     """The last hash of one chain (an office's, or `system` for entries without one).
-    Locked by every append; its length lets the verifier see entries cut off the end."""
+    Locked while entries are sealed; its length lets the verifier see entries cut off
+    the end."""
 
     key = models.CharField(max_length=20, unique=True)
     last_hash = models.CharField(max_length=64, blank=True)

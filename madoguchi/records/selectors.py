@@ -5,31 +5,40 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from madoguchi.records.chain import ChainReport, chain_key, chain_verify
+from madoguchi.records.chain import SYSTEM_CHAIN, ChainReport, chain_key, chain_verify
 from madoguchi.records.models import AuditChainHead, AuditEntry, PageView
+
+UNSEALED_GRACE = dt.timedelta(minutes=10)  # the worker seals leftovers every round
 
 
 def audit_chain_verify(*, office: Any = None, every: bool = False) -> list[ChainReport]:
     """Verify one office's chain, or (`every`) each chain there is, stopping at the
-    first broken one. Reads entries in id order, a chunk at a time."""
+    first broken one. Reads sealed entries in chain order, a chunk at a time; an entry
+    still unsealed long after it was written counts as a break too."""
     if every:
-        keys = list(AuditChainHead.objects.order_by("key").values_list("key", flat=True))
-        used = AuditEntry.objects.values_list("office_id", flat=True).distinct()
-        keys += [k for k in {chain_key(o) for o in used} if k not in keys]
+        keys = set(AuditChainHead.objects.values_list("key", flat=True))
+        keys |= {chain_key(o) for o in AuditEntry.objects.values_list("office_id", flat=True)}
+        ordered = sorted(keys, key=lambda k: (k == SYSTEM_CHAIN, int(k) if k.isdigit() else 0))
     else:
-        keys = [chain_key(office.pk if office is not None else None)]
+        ordered = [chain_key(office.pk if office is not None else None)]
     reports = []
-    for key in keys:
-        entries = AuditEntry.objects.order_by("id")
-        if key == chain_key(None):
-            entries = entries.filter(office__isnull=True)
-        else:
-            entries = entries.filter(office_id=int(key))
+    for key in ordered:
+        entries = (
+            AuditEntry.objects.filter(office__isnull=True)
+            if key == SYSTEM_CHAIN
+            else AuditEntry.objects.filter(office_id=int(key))
+        )
         head = AuditChainHead.objects.filter(key=key).first()
-        report = chain_verify(entries.iterator(chunk_size=2000), head=head)
+        report = chain_verify(
+            entries.exclude(hash="").order_by("seq").iterator(chunk_size=2000), head=head
+        )
+        stale = entries.filter(hash="", at__lt=timezone.now() - UNSEALED_GRACE).first()
+        if not report.problem and stale is not None:
+            report = ChainReport(report.verified, stale, "unsealed")
         reports.append(report)
-        if report.broken is not None or report.problem:
+        if report.problem:
             break
     return reports
 

@@ -34,6 +34,7 @@ class Command(BaseCommand):
             "link": "does not link to the entry before it (an entry was removed or inserted)",
             "hash": "does not match its hash (it was changed)",
             "tail": "is not the chain's last entry (entries after it were removed)",
+            "unsealed": "was never sealed into the chain (is the worker running?)",
         }[broken.problem]
         self.stderr.write(f"Audit chain broken: {where} {what}; {verified} entries verified.")
         raise SystemExit(1)
