@@ -90,8 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "madoguchi.records.middleware.AuditContextMiddleware",
-    "madoguchi.records.middleware.UsageRecordMiddleware",
+    "madoguchi.web.middleware.AuditContextMiddleware",
+    "madoguchi.web.middleware.UsageRecordMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
     "axes.middleware.AxesMiddleware",
 ]

@@ -8,8 +8,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from madoguchi.api.auth import client_address
-from madoguchi.records.audit import audit_record, valid_ip
+from madoguchi.records.audit import audit_record, client_ip, valid_ip
 from madoguchi.records.models import PageView, RetentionSweep
 
 logger = logging.getLogger("madoguchi.records")
@@ -24,7 +23,8 @@ def _hint(request: HttpRequest, name: str, size: int) -> str:
 def usage_record_view(request: HttpRequest, *, office: Any, seeker: Any = None) -> PageView:
     """Record that the browser behind `request` was shown this page (R19): the page's
     URL name, the time, the address and the device identifiers it sent. Seeker views
-    call this with the office and seeker they know; the middleware does it otherwise."""
+    call this with the office and seeker they know; web.middleware does it otherwise.
+    The address is the one web.middleware found (proxy-aware), else REMOTE_ADDR."""
     match = request.resolver_match
     name = match.view_name if match is not None else ""
     mobile = request.headers.get("Sec-CH-UA-Mobile", "")
@@ -33,7 +33,7 @@ def usage_record_view(request: HttpRequest, *, office: Any, seeker: Any = None) 
         office=office,
         seeker=seeker,
         page=name[:100],
-        ip=valid_ip(client_address(request)),
+        ip=valid_ip(client_ip.get() or request.META.get("REMOTE_ADDR")),
         user_agent=request.headers.get("User-Agent", "")[:400],
         platform=_hint(request, "Sec-CH-UA-Platform", 60),
         platform_version=_hint(request, "Sec-CH-UA-Platform-Version", 60),

@@ -1,5 +1,6 @@
-"""Request plumbing for the records: the client address for audit entries, and a usage
-record (R19) of every public, seeker-facing page view."""
+"""Request plumbing for the records app (here, as records imports no face of ours): the
+client address for audit entries, and a usage record (R19) of every public,
+seeker-facing page view."""
 
 from collections.abc import Callable
 
