@@ -303,10 +303,11 @@ MADOGUCHI_BASE_URL = os.environ.get("MADOGUCHI_BASE_URL", "http://127.0.0.1:8000
 
 # Logs are JSON lines, and every handler scrubs secrets and personal data (R21,
 # madoguchi.records.logs); the development server's request lines go through it too.
-LOGGING["filters"] = {"scrub": {"()": "madoguchi.records.logs.ScrubFilter"}}
-LOGGING["formatters"]["json"] = {"()": "madoguchi.records.logs.JsonFormatter"}
-LOGGING["handlers"]["console"].update({"formatter": "json", "filters": ["scrub"]})
-LOGGING["loggers"]["django.server"] = {
+_logging: dict[str, Any] = LOGGING
+_logging["filters"] = {"scrub": {"()": "madoguchi.records.logs.ScrubFilter"}}
+_logging["formatters"]["json"] = {"()": "madoguchi.records.logs.JsonFormatter"}
+_logging["handlers"]["console"].update({"formatter": "json", "filters": ["scrub"]})
+_logging["loggers"]["django.server"] = {
     "handlers": ["console"],
     "level": "INFO",
     "propagate": False,

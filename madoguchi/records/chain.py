@@ -86,9 +86,13 @@ def _seal_chain(office_id: int | None) -> int:
             head, _created = AuditChainHead.objects.select_for_update().get_or_create(
                 key=chain_key(office_id)
             )
-            batch = list(
-                AuditEntry.objects.filter(hash="", office_id=office_id).order_by("id")[:SEAL_BATCH]
+            unsealed = AuditEntry.objects.filter(hash="")
+            unsealed = (
+                unsealed.filter(office__isnull=True)
+                if office_id is None
+                else unsealed.filter(office_id=office_id)
             )
+            batch = list(unsealed.order_by("id")[:SEAL_BATCH])
             if not batch:
                 return sealed
             for entry in batch:

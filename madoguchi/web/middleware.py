@@ -11,8 +11,8 @@ from madoguchi.records.audit import client_ip
 from madoguchi.records.services import usage_record_view
 
 # Not seeker-facing: staff, admin, API, assets, webhooks, probes, language switch.
-NOT_PUBLIC = ("/staff/", "/admin/", "/api/", "/static/", "/webhooks/", "/healthz", "/readyz")
-NOT_PUBLIC += ("/i18n/",)
+NOT_PUBLIC: tuple[str, ...] = ("/staff/", "/admin/", "/api/", "/static/", "/webhooks/")
+NOT_PUBLIC += ("/healthz", "/readyz", "/i18n/")
 # Ask Chromium-based browsers for the client hints they only send when asked (R19, R18).
 ACCEPT_CH = "Sec-CH-UA-Platform-Version, Sec-CH-UA-Model, Sec-CH-UA-Full-Version-List"
 

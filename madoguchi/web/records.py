@@ -55,8 +55,8 @@ class AuditSearchForm(forms.Form):
         except BookingError as error:
             raise forms.ValidationError(error.detail) from error
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict:
+        data = super().clean() or self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("The end date is before the start date."))
