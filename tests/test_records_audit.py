@@ -352,3 +352,21 @@ def test_staff_nav_links_audit_and_usage_for_auditors_and_managers_only(world):
 
     assert reverse("staff:audit") in auditor and reverse("staff:usage") in auditor
     assert reverse("staff:audit") not in counselor and reverse("staff:usage") not in counselor
+
+
+def test_api_change_records_the_client_address(world, api_as, settings):
+    settings.MADOGUCHI_BEHIND_PROXY = True
+    api = api_as(world.manager)
+    api.headers["X-Forwarded-For"] = "198.51.100.7, 203.0.113.9"
+
+    response = api.post(f"/api/v1/seekers/{world.seeker.number}/restrict", {"reason": "abuse"})
+
+    entry = AuditEntry.objects.get(action="seeker.restricted")
+    assert response.status_code == 200
+    assert (entry.actor_label, entry.ip) == ("ito", "203.0.113.9")
+
+
+def test_worker_entries_have_no_address(world):
+    entry = audit_record(actor=None, action="request.expired", obj=world.seeker)
+
+    assert (entry.actor_label, entry.ip) == ("system", None)

@@ -70,7 +70,7 @@ def chain_seal_pending() -> int:
     sealed = 0
     pending = AuditEntry.objects.filter(hash="")
     for office_id in sorted(
-        set(pending.values_list("office_id", flat=True).distinct()),
+        set(pending.order_by().values_list("office_id", flat=True).distinct()),
         key=lambda o: (o is None, o or 0),
     ):
         sealed += _seal_chain(office_id)

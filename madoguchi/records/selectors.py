@@ -19,7 +19,8 @@ def audit_chain_verify(*, office: Any = None, every: bool = False) -> list[Chain
     still unsealed long after it was written counts as a break too."""
     if every:
         keys = set(AuditChainHead.objects.values_list("key", flat=True))
-        keys |= {chain_key(o) for o in AuditEntry.objects.values_list("office_id", flat=True)}
+        used = AuditEntry.objects.order_by().values_list("office_id", flat=True).distinct()
+        keys |= {chain_key(office_id) for office_id in used}
         ordered = sorted(keys, key=lambda k: (k == SYSTEM_CHAIN, int(k) if k.isdigit() else 0))
     else:
         ordered = [chain_key(office.pk if office is not None else None)]
