@@ -254,3 +254,22 @@ def test_retention_deletes_records_without_an_office_after_the_longest_period(wo
 
     assert list(PageView.objects.values_list("page", flat=True)) == ["orphan-young"]
     assert not MeetingEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        (
+            "山田 太郎 left the meeting.<br>Reason : Host ended the meeting.",
+            "Host ended the meeting",
+        ),
+        ("left the meeting. Reason : left the meeting", "left the meeting"),
+        ("Taro left the meeting", ""),
+        ("", ""),
+    ],
+    ids=["named", "plain", "no-reason", "empty"],
+)
+def test_meeting_event_keeps_the_leave_reason_without_the_name(sent, kept):
+    from madoguchi.meetings.services import leave_reason_kept
+
+    assert leave_reason_kept(sent) == kept
