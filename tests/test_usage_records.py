@@ -273,3 +273,12 @@ def test_meeting_event_keeps_the_leave_reason_without_the_name(sent, kept):
     from madoguchi.meetings.services import leave_reason_kept
 
     assert leave_reason_kept(sent) == kept
+
+
+def test_retention_on_a_swept_day_costs_two_queries(world, frozen_now, django_assert_num_queries):
+    records_services.usage_retention_sweep(now=local(2026, 12, 1, 10))
+
+    with django_assert_num_queries(2):  # the day's sweeps, the offices
+        found = records_services.usage_retention_sweep(now=local(2026, 12, 1, 10, 5))
+
+    assert found == 0
