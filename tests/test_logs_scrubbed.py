@@ -185,6 +185,8 @@ def test_logs_of_a_whole_booking_hold_no_personal_data_or_passcode(
         ("no ０１０４０－１２３４５６７８", "no [number]"),
         ("no 0104012345678", "no [number]"),
         ("passcode=123456 ok", "passcode=*** ok"),
+        ("the passcode 12ab56 was sent", "the passcode *** was sent"),
+        ("zoom POST /oauth/token -> 200 in 16 ms", "zoom POST /oauth/token -> 200 in 16 ms"),
         ('{"passcode": "654321"}', '{"passcode": "***"}'),
         ("Authorization: Bearer mdg_abcdefghijkl", "Authorization: *** ***"),
         (
@@ -206,6 +208,8 @@ def test_logs_of_a_whole_booking_hold_no_personal_data_or_passcode(
         "full-width",
         "no-dash",
         "kv",
+        "prose",
+        "zoom-line",
         "json",
         "auth",
         "query",

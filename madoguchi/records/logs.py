@@ -29,10 +29,12 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         re.compile(
             r"(?i)\b(passcode|password|passwd|pwd|token|secret|authorization|api[_-]?key"
             r"|access_token|refresh_token|client_secret|signature|sessionid|csrftoken)"
-            r"(\"?'?\s*[:=]\s*\"?'?|\s+)(?!\*\*\*)[^\s\"'&,;}]+"
+            r"(\"?'?\s*[:=]\s*\"?'?)(?!\*\*\*)[^\s\"'&,;}]+"
         ),
         r"\1\2***",
     ),
+    # "passcode 123456" in prose: a value with a digit after the word.
+    (re.compile(r"(?i)\b(passcode|password|pwd)(\s+)(?=[\w-]*\d)[\w-]+"), r"\1\2***"),
     (re.compile(r"(?<=[\w/])\?[^\s\"'<>]+"), "?[query]"),
     (re.compile(r"[\w-]{2,}:[\w-]{4,}:[\w-]{20,}"), "[token]"),
     (re.compile(r"(?<![\w-])[A-Za-z0-9_-]{32,}(?![\w-])"), "[token]"),
