@@ -202,6 +202,10 @@ MADOGUCHI_WORKER_LEASE = float(os.environ.get("MADOGUCHI_WORKER_LEASE", "300"))
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
+# やさしい日本語 (plain Japanese) for the seeker's pages: "ja" with the private-use
+# subtag "x-easy", valid BCP 47 for <html lang>; its catalogue is locale/ja_X-easy, and a
+# string it does not translate falls back to Japanese (LANGUAGE_CODE).
+LANGUAGES += [("ja-x-easy", _("Plain Japanese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True

@@ -3,9 +3,14 @@
 import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
 from django.db import models, transaction
 from django.db.models import F
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -145,3 +150,37 @@ def password_changed(*, user: AbstractBaseUser, reset: bool) -> int:
         number = sign_in_generation_bump(user=user)
         _audit(user, "staff.password_reset" if reset else "staff.password_changed")
     return number
+
+
+def password_set_link_send(*, user: AbstractBaseUser) -> None:
+    """Mail `user` a link to choose their password: Django's password-reset link, to the
+    page and with the token of the reset that staff already use. Sent after commit; the
+    link (a secret) is never stored, logged or shown to whoever asked for it."""
+
+    def send() -> None:
+        context = {
+            "user": user,
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),  # type: ignore[arg-type]
+            "base_url": settings.MADOGUCHI_BASE_URL.rstrip("/"),
+            "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+        }
+        PasswordResetForm().send_mail(
+            "accounts/password_set_subject.txt",
+            "accounts/password_set_email.txt",
+            context,
+            None,
+            getattr(user, "email", ""),
+        )
+
+    transaction.on_commit(send)
+
+
+def second_factors_remove(*, user: AbstractBaseUser) -> int:
+    """Remove every authenticator and recovery code of `user` and end their sessions: the
+    next sign-in sets up a new authenticator. The caller audits (who asked, and why)."""
+    with transaction.atomic():
+        removed, _by_model = TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()  # its tokens go with it
+        sign_in_generation_bump(user=user)
+    return removed

@@ -63,18 +63,28 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
-def rate_limit(request: HttpRequest, scope: str, per_minute: int) -> None:
-    """A fixed one-minute window per client address and scope, in the shared cache."""
-    window = int(time.time() // 60)
-    key = f"rl:{scope}:{client_address(request)}:{window}"
-    cache.add(key, 0, timeout=120)
+def rate_limit(
+    request: HttpRequest,
+    scope: str,
+    per_minute: int,
+    *,
+    key: str | None = None,
+    window_seconds: int = 60,
+) -> None:
+    """A fixed window (a minute by default) per client address and scope, in the shared
+    cache. `key` counts something else than the address (a job-seeker number, say);
+    `per_minute` is then the allowance per window."""
+    now = time.time()
+    window = int(now // window_seconds)
+    key = f"rl:{scope}:{key if key is not None else client_address(request)}:{window}"
+    cache.add(key, 0, timeout=window_seconds * 2)
     try:
         count = cache.incr(key)
     except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=120)
+        cache.set(key, 1, timeout=window_seconds * 2)
         count = 1
     if count > per_minute:
-        raise RateLimited(retry_after=60 - int(time.time()) % 60)
+        raise RateLimited(retry_after=window_seconds - int(now) % window_seconds)
 
 
 class StaffBearer(HttpBearer):

@@ -76,6 +76,9 @@ class Request(models.Model):
         TermsVersion, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     decline_reason = models.CharField(_("reason for declining"), max_length=500, blank=True)
+    # R19: what the device self-check page found, when the seeker ran it before asking
+    # (keys checked_at, os, os_version, browser, browser_version, verdict).
+    device_check = models.JSONField(_("device check"), null=True, blank=True)
     created_by = models.ForeignKey(
         Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

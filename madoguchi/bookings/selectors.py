@@ -4,6 +4,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -140,3 +142,36 @@ def requests_list(*, office: Office, status: str | None = None):
             raise BookingError("invalid_input", _("Unknown status."), field="status")
         qs = qs.filter(status=status)
     return qs.order_by("created_at", "id")
+
+
+# The seeker's status page ---------------------------------------------------------------
+
+STATUS_SALT = "madoguchi.request-status"
+
+
+def request_status_url(request: Request) -> str:
+    """The seeker's own link to their request's status page (sent in every mail about it).
+
+    Signed, not stored: anyone with the link sees the request, like the mails themselves.
+    """
+    token = signing.dumps(request.pk, salt=STATUS_SALT)
+    return f"{settings.MADOGUCHI_BASE_URL.rstrip('/')}/requests/status/{token}/"
+
+
+def request_for_status(*, token: str) -> Request:
+    """The request behind a status link, with what the page shows, in one query.
+
+    A tampered or unknown link is `not_found`.
+    """
+    try:
+        request_id = signing.loads(token, salt=STATUS_SALT)
+    except signing.BadSignature as error:
+        raise BookingError("not_found", _("This link is not valid.")) from error
+    found = (
+        Request.objects.select_related("office", "seeker", "consultation__counselor__user")
+        .filter(pk=request_id)
+        .first()
+    )
+    if found is None:
+        raise BookingError("not_found", _("This link is not valid."))
+    return found

@@ -59,11 +59,13 @@ def request_create(
     interpreter_language: str = "",
     assistant: bool = False,
     actor: Staff | None,
+    device_check: Mapping[str, Any] | None = None,
 ) -> Request:
     """R1–R8: record a seeker's request and their consent to the terms in force (R4).
 
     Staff-taken requests (phone, counter, in consultation) are `requested` at once; a
-    request from the online form waits for the seeker to verify it.
+    request from the online form waits for the seeker to verify it. `device_check` is
+    what the device self-check page found in the seeker's browser, kept for R19.
     """
     if channel not in Channel.values:
         raise BookingError("invalid_input", _("Unknown channel."), field="channel")
@@ -101,6 +103,7 @@ def request_create(
             interpreter_language=interpreter_language.strip(),
             assistant=assistant,
             terms_version=version,
+            device_check=dict(device_check) if device_check else None,
             created_by=actor,
             created_at=now,
             status_changed_at=now,
@@ -124,6 +127,51 @@ def request_create(
     return request
 
 
+def request_submit_online(
+    *,
+    office: Office,
+    job_seeker_number: str,
+    name: str,
+    preferences: Sequence[tuple[dt.datetime, int]],
+    declarations: Mapping[str, Any],
+    interpreter_language: str = "",
+    assistant: bool = False,
+    device_check: Mapping[str, Any] | None = None,
+) -> Request | None:
+    """The seeker's online form: `request_create` that never tells who is registered.
+
+    Whatever the number, the form answers "check your registered e-mail": a registered
+    seeker gets the verification mail, a restricted one the notice to phone the office
+    (R3), and an unknown or expired number nothing. Errors about the form itself (times,
+    declarations, the number's shape) still come back as `BookingError`. Returns the
+    request, or None when none was made.
+    """
+    try:
+        return request_create(
+            office=office,
+            job_seeker_number=job_seeker_number,
+            name=name,
+            preferences=preferences,
+            channel=Channel.WEB,
+            declarations=declarations,
+            interpreter_language=interpreter_language,
+            assistant=assistant,
+            actor=None,
+            device_check=device_check,
+        )
+    except BookingError as error:
+        if error.code == "seeker_restricted":
+            seeker = Seeker.objects.get(
+                office=office, number=normalize_job_seeker_number(job_seeker_number)
+            )
+            with transaction.atomic():
+                mail_queue("restriction_notice", seeker=seeker)
+            return None
+        if error.code == "seeker_not_registered":
+            return None
+        raise
+
+
 VERIFY_SALT = "madoguchi.request-verify"
 VERIFY_WITHIN = dt.timedelta(hours=24)
 
@@ -133,13 +181,11 @@ def request_verify_url(request: Request) -> str:
     return f"{settings.MADOGUCHI_BASE_URL.rstrip('/')}/requests/verify/{token}/"
 
 
-def request_verify(*, token: str) -> Request:
-    """The seeker opened the link in the verification mail: the request goes to the office.
-
-    Idempotent: a second press answers the request as it is now.
-    """
+def _verify_token_request(token: str) -> int:
+    """The request id a verification link names; `invalid_transition` when it has expired
+    (24 hours), `not_found` when it was tampered with."""
     try:
-        request_id = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_WITHIN)
+        return signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_WITHIN)
     except signing.SignatureExpired as error:
         raise BookingError(
             "invalid_transition",
@@ -147,13 +193,35 @@ def request_verify(*, token: str) -> Request:
         ) from error
     except signing.BadSignature as error:
         raise BookingError("not_found", _("This link is not valid.")) from error
+
+
+def request_verify(*, token: str) -> Request:
+    """The seeker opened the link in the verification mail: the request goes to the office.
+
+    Idempotent: a second press answers the request as it is now.
+    """
+    request_id = _verify_token_request(token)
     with transaction.atomic():
         request = _request_lock(request_id)
         if request.status != Request.Status.PENDING_VERIFICATION:
             return request
         _request_transition(request, Request.Status.REQUESTED, actor=None)
+        # R5: terms that took effect since the form was sent are accepted by confirming
+        # (the page said so before the seeker pressed the button).
+        current = terms_in_force(office=request.office, at=timezone.now())
+        if current.pk != request.terms_version_id:
+            consent_record(seeker=request.seeker, version=current, channel=Channel.WEB, actor=None)
         mail_queue("request_received", seeker=request.seeker, request=request)
     return request
+
+
+def request_for_verify(*, token: str) -> Request:
+    """The request behind a verification link, read only (the page before confirming)."""
+    request_id = _verify_token_request(token)
+    found = Request.objects.select_related("office", "seeker").filter(pk=request_id).first()
+    if found is None:
+        raise BookingError("not_found", _("This link is not valid."))
+    return found
 
 
 def requests_expire(*, now: dt.datetime) -> int:
@@ -550,7 +618,7 @@ def _consultation_transition(
 
 
 def consultation_cancel(
-    *, consultation_id: int, channel: str, reason: str, actor: Staff
+    *, consultation_id: int, channel: str, reason: str, actor: Staff | None
 ) -> Consultation:
     """R12: staff record a cancellation with its channel and reason; the meeting goes."""
     if channel not in Channel.values:
@@ -571,6 +639,26 @@ def consultation_cancel(
         meeting_plan_delete(consultation)
         _tell(consultation, "cancelled")
     return consultation
+
+
+def consultation_cancel_by_seeker(*, consultation_id: int, reason: str) -> Consultation:
+    """R12: the seeker cancels online, only where the office allows it and only before
+    the start; otherwise they phone. Recorded with channel web and no staff actor."""
+    found = Consultation.objects.select_related("office").filter(pk=consultation_id).first()
+    if found is None:
+        raise BookingError("not_found")
+    if not found.office.self_cancel_enabled:
+        raise BookingError(
+            "forbidden", _("This office takes cancellations by phone. Please call the office.")
+        )
+    if found.start <= timezone.now():
+        raise BookingError(
+            "invalid_transition",
+            _("The consultation has already started. Please call the office."),
+        )
+    return consultation_cancel(
+        consultation_id=consultation_id, channel=Channel.WEB, reason=reason, actor=None
+    )
 
 
 START_EARLY = dt.timedelta(minutes=30)

@@ -70,7 +70,8 @@ def verify_request(request: "Request", *, verify_url: str) -> Mail | None:
         "verify_request",
         seeker=request.seeker,
         office=request.office,
-        context={**_request_context(request), "verify_url": verify_url},
+        # The status link comes with the mails after this one: one link to press here.
+        context={**_request_context(request), "verify_url": verify_url, "status_url": ""},
     )
 
 
@@ -221,7 +222,15 @@ def _request_context(request: "Request") -> dict[str, Any]:
         "preferences": preferences,
         "interpreter_language": request.interpreter_language.strip(),
         "assistant": request.assistant,
+        "status_url": _status_url(request),
     }
+
+
+def _status_url(request: "Request | None") -> str:
+    """The seeker's status page for the request (none for a consultation without one)."""
+    from madoguchi.bookings.selectors import request_status_url
+
+    return request_status_url(request) if request is not None else ""
 
 
 def _consultation_context(consultation: "Consultation") -> dict[str, Any]:
@@ -239,6 +248,7 @@ def _consultation_context(consultation: "Consultation") -> dict[str, Any]:
         "no_show_at": consultation.no_show_at(grace),
         "interpreter_language": request.interpreter_language.strip() if request else "",
         "assistant": request.assistant if request else False,
+        "status_url": _status_url(request),
     }
 
 

@@ -169,3 +169,25 @@ def grid_cells(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
         cells.append(cell)
         cell += dt.timedelta(minutes=GRID_MINUTES)
     return cells
+
+
+@dataclass(frozen=True)
+class Band:
+    """A stretch of the office day as the calendars draw it: a window, or the break
+    between two windows (the lunch break, 12:00–13:00 by default)."""
+
+    kind: str  # "window" or "break"
+    start: dt.time
+    end: dt.time
+
+
+def day_bands(windows: tuple[tuple[dt.time, dt.time], ...]) -> list[Band]:
+    """The office's windows in time order, with a break band for each gap between two."""
+    bands: list[Band] = []
+    previous_end: dt.time | None = None
+    for start, end in sorted(windows):
+        if previous_end is not None and previous_end < start:
+            bands.append(Band("break", previous_end, start))
+        bands.append(Band("window", start, end))
+        previous_end = end if previous_end is None else max(previous_end, end)
+    return bands

@@ -82,6 +82,8 @@ class Seeker(models.Model):
     restriction_since = models.DateTimeField(_("restricted since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Personal fields blanked once the registration expired past the office's retention.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     objects = SeekerQuerySet.as_manager()
 

@@ -8,9 +8,14 @@ from madoguchi.seekers.models import Seeker
 
 
 class TermsVersionQuerySet(models.QuerySet["TermsVersion"]):
+    def published(self) -> "TermsVersionQuerySet":
+        """Versions not withdrawn: the ones that are, were or will be in force."""
+        return self.filter(withdrawn_at=None)
+
     def in_force_at(self, office: Office | None, moment) -> "TermsVersion | None":
         return (
-            self.filter(office=office, effective_from__lte=moment)
+            self.published()
+            .filter(office=office, effective_from__lte=moment)
             .order_by("-effective_from", "-number")
             .first()
         )
@@ -33,6 +38,8 @@ class TermsVersion(models.Model):
     created_by = models.ForeignKey(
         Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A version withdrawn before it took effect: never in force, kept for the record.
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
 
     objects = TermsVersionQuerySet.as_manager()
 
@@ -48,6 +55,15 @@ class TermsVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} v{self.number}"
+
+    def body(self, language: str) -> str:
+        return self.body_ja if language.startswith("ja") else self.body_en
+
+    def changes(self, language: str) -> str:
+        return self.changes_ja if language.startswith("ja") else self.changes_en
+
+    def is_upcoming(self, now) -> bool:
+        return self.withdrawn_at is None and self.effective_from > now
 
 
 class Consent(models.Model):

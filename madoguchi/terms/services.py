@@ -5,7 +5,9 @@ import datetime as dt
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from madoguchi.errors import BookingError
 from madoguchi.offices.models import Office, Staff
 from madoguchi.records.audit import audit_record
 from madoguchi.seekers.models import Seeker
@@ -62,11 +64,37 @@ def terms_publish(
     body_en: str,
     changes_ja: str,
     changes_en: str,
-    effective_from: dt.datetime,
+    effective_from: dt.datetime | None,
     actor: Staff | None,
 ) -> TermsVersion:
-    last = TermsVersion.objects.select_for_update().filter(office=office).order_by("-number")
-    number = (last.values_list("number", flat=True).first() or 0) + 1
+    """Publish the office's next version, in force from `effective_from` (None: now).
+
+    A published version is never edited (seekers consented to its exact words, R4). It
+    takes effect now or later, never in the past, and not before the office's latest
+    published version (so the numbers and the dates run in the same order). Locks the
+    office's versions for the numbering; the audit entry is in the same transaction.
+    """
+    now = timezone.now()
+    effective_from = effective_from or now
+    if effective_from < now:
+        raise BookingError(
+            "invalid_input",
+            _("The new version cannot take effect in the past."),
+            field="effective_from",
+        )
+    rows = list(
+        TermsVersion.objects.select_for_update()
+        .filter(office=office)
+        .values_list("number", "effective_from", "withdrawn_at")
+    )
+    latest = max((start for _n, start, withdrawn in rows if withdrawn is None), default=None)
+    if latest is not None and effective_from < latest:
+        raise BookingError(
+            "invalid_input",
+            _("The new version cannot take effect before the latest published version."),
+            field="effective_from",
+        )
+    number = max((n for n, _start, _withdrawn in rows), default=0) + 1
     version = TermsVersion.objects.create(
         office=office,
         number=number,
@@ -84,6 +112,32 @@ def terms_publish(
         obj=version,
         office=office,
         details={"number": number, "effective_from": effective_from.isoformat()},
+    )
+    return version
+
+
+@transaction.atomic
+def terms_withdraw(*, version: TermsVersion, actor: Staff | None) -> TermsVersion:
+    """Withdraw a version that has not taken effect yet (nobody can have consented to it).
+
+    Compare-and-set on "published and still upcoming", so a version that took effect a
+    moment ago, or one withdrawn twice, is refused with `invalid_transition`.
+    """
+    now = timezone.now()
+    changed = TermsVersion.objects.filter(
+        pk=version.pk, withdrawn_at=None, effective_from__gt=now
+    ).update(withdrawn_at=now)
+    if changed != 1:
+        raise BookingError(
+            "invalid_transition", _("Only a version that has not taken effect can be withdrawn.")
+        )
+    version.withdrawn_at = now
+    audit_record(
+        actor=actor,
+        action="terms.withdrawn",
+        obj=version,
+        office=version.office,
+        details={"number": version.number, "effective_from": version.effective_from.isoformat()},
     )
     return version
 

@@ -1,11 +1,14 @@
 """Forms of the staff web. They parse and say what is missing; the rules are the services'."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.bookings.models import DECLARATION_LABELS, Channel
+from madoguchi.offices.models import Staff
+from madoguchi.seekers.models import Seeker
 
 
 class IntakeForm(forms.Form):
@@ -140,3 +143,115 @@ class OfficeSettingsForm(forms.Form):
 class ClosureForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class SeekerForm(forms.Form):
+    """A seeker's registry entry as staff type it; `fields` narrows it to what the
+    staff member may change (a counselor: the contact fields)."""
+
+    number = forms.CharField(
+        label=_("Job-seeker number"),
+        max_length=40,
+        help_text=_("As on the Hello Work card, e.g. 01040-12345678"),
+    )
+    name = forms.CharField(label=_("Name"), max_length=100)
+    name_kana = forms.CharField(label=_("Name (kana)"), max_length=100, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    counselor = forms.ChoiceField(label=_("Counselor"), required=False)
+    registered_on = forms.DateField(
+        label=_("Registered on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    expires_on = forms.DateField(
+        label=_("Registration expires on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    status = forms.ChoiceField(label=_("Registration"), choices=Seeker.Status.choices)
+    language = forms.ChoiceField(label=_("Language for mail"), choices=Seeker.Language.choices)
+
+    def __init__(
+        self, *args, counselors: list[tuple[str, str]], fields: Iterable[str] | None = None, **kw
+    ) -> None:
+        super().__init__(*args, **kw)
+        counselor = self.fields["counselor"]
+        assert isinstance(counselor, forms.ChoiceField)
+        counselor.choices = [("", _("— none —")), *counselors]
+        if fields is not None:
+            for name in set(self.fields) - set(fields):
+                del self.fields[name]
+
+    @classmethod
+    def initial_for(cls, seeker: Seeker) -> dict:
+        initial = {name: getattr(seeker, name) for name in cls.base_fields if name != "counselor"}
+        initial["counselor"] = seeker.counselor.user.username if seeker.counselor else ""
+        return initial
+
+
+class SeekerImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: number, name, name_kana, email, phone, counselor, registered_on, "
+            "expires_on, language. UTF-8 or Shift_JIS (as Excel saves it)."
+        ),
+        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+# The office's team (managers) ----------------------------------------------------------
+
+
+class TeamMemberForm(forms.Form):
+    """Who a staff member is here: what a manager may change."""
+
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=100,
+        required=False,
+        help_text=_("The name job seekers and colleagues see, e.g. 佐藤 一郎."),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Staff.Role.choices)
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        help_text=_("Work address: sign-in links and password resets go here."),
+    )
+    zoom_user = forms.CharField(
+        label=_("Zoom user"),
+        max_length=200,
+        required=False,
+        help_text=_("Zoom user ID or e-mail that hosts this counselor's meetings."),
+    )
+
+    @classmethod
+    def initial_for(cls, staff) -> dict:
+        return {
+            "display_name": staff.display_name,
+            "role": staff.role,
+            "email": staff.user.email,
+            "zoom_user": staff.zoom_user,
+        }
+
+
+class TeamInviteForm(TeamMemberForm):
+    """A new staff member: the same, and the user name they sign in with."""
+
+    username = forms.RegexField(
+        label=_("User name"),
+        max_length=150,
+        regex=r"^[\w.@+-]+\Z",
+        help_text=_("What they type to sign in: letters, digits and @ . + - _ only."),
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+    )
+    field_order = ["username", "display_name", "role", "email", "zoom_user"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["email"].required = True  # the link to choose a password goes there
+
+    def clean_username(self) -> str:
+        from django.contrib.auth import get_user_model
+
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This user name is taken. Choose another."))
+        return username

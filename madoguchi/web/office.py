@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from madoguchi.bookings.models import Consultation
 from madoguchi.offices.models import Closure, Staff
 from madoguchi.offices.services import closure_add, closure_remove, office_update_settings
 from madoguchi.web.forms import ClosureForm, OfficeSettingsForm
+from madoguchi.web.staff import PAGE_SIZE
 
 
 @require_http_methods(["GET", "POST"])
@@ -31,9 +33,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The office settings are saved."))
             return redirect("staff:office")
-    closures = Closure.objects.filter(office=office, date__gte=timezone.localdate()).order_by(
-        "date"
-    )
+    closures = Paginator(
+        Closure.objects.filter(office=office, date__gte=timezone.localdate()).order_by("date"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "web/staff/office.html",
@@ -41,7 +44,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "staff": staff,
             "form": form,
             "closure_form": ClosureForm(),
-            "closures": closures,
+            "closures": closures.object_list,
+            "page": closures,
             "annual": office.annual_closures,
             "nav": "office",
         },

@@ -92,6 +92,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 }
             )
         items.append({"request": row, "counselor": counselor, "choices": choices})
+    # Not paginated: bounded by nature, one office's active counselors (the choice list).
     counselors = Staff.objects.filter(
         office=staff.office, role=Staff.Role.COUNSELOR, user__is_active=True
     ).select_related("user")
@@ -366,6 +367,8 @@ def _date_param(request: HttpRequest, tz: dt.tzinfo) -> dt.date:
 
 
 def _counselors(office: Any, username: str = "") -> list[Staff]:
+    # The calendars are not paginated: bounded by nature, one office's active counselors
+    # over one day or one week (a column or row each), in a fixed number of queries.
     counselors = Staff.objects.filter(
         office=office, role=Staff.Role.COUNSELOR, user__is_active=True
     ).select_related("user")
@@ -432,6 +435,37 @@ def _calendar_entries(
     return entries
 
 
+def _segments(
+    entries: list[dict[str, Any]], bands: list[calendar.Band], day: dt.date, tz: dt.tzinfo
+) -> list[dict[str, Any]]:
+    """One day's entries laid on the office's bands (windows and the lunch break): each
+    entry in the first band it overlaps, else in an "outside" segment before or after
+    the hours. An entry begun on an earlier day counts from midnight."""
+    midnight = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    segments: list[dict[str, Any]] = [
+        {
+            "kind": band.kind,
+            "start": dt.datetime.combine(day, band.start, tzinfo=tz),
+            "end": dt.datetime.combine(day, band.end, tzinfo=tz),
+            "entries": [],
+        }
+        for band in bands
+    ]
+    before: list[dict[str, Any]] = []
+    after: list[dict[str, Any]] = []
+    for entry in entries:
+        start = max(entry["start"], midnight)
+        home = next((s for s in segments if start < s["end"] and entry["end"] > s["start"]), None)
+        if home is not None:
+            home["entries"].append(entry)
+        elif not segments or entry["end"] <= segments[0]["start"]:
+            before.append(entry)
+        else:
+            after.append(entry)
+    outside = [{"kind": "outside", "entries": found} for found in (before, after)]
+    return ([outside[0]] if before else []) + segments + ([outside[1]] if after else [])
+
+
 @require_GET
 @staff_required
 def day(request: HttpRequest) -> HttpResponse:
@@ -449,8 +483,17 @@ def day(request: HttpRequest) -> HttpResponse:
     entries = _calendar_entries(
         staff, counselors, begin, begin + dt.timedelta(days=1), holding_only=False
     )
-    columns = [{"counselor": c, "entries": entries[c.pk]} for c in counselors]
     cal = office.calendar()
+    office_day = calendar.is_office_day(cal, date)
+    bands = calendar.day_bands(cal.windows) if office_day else []
+    columns = [
+        {
+            "counselor": c,
+            "entries": entries[c.pk],
+            "segments": _segments(entries[c.pk], bands, date, office.tz),
+        }
+        for c in counselors
+    ]
     return render(
         request,
         "web/staff/day.html",
@@ -459,7 +502,7 @@ def day(request: HttpRequest) -> HttpResponse:
             "date": date,
             "previous": date - dt.timedelta(days=1),
             "next": date + dt.timedelta(days=1),
-            "office_day": calendar.is_office_day(cal, date),
+            "office_day": office_day,
             "holiday": calendar.national_holiday(date),
             "columns": columns,
             "windows": office.windows,
@@ -536,11 +579,14 @@ def blocks(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The time is blocked."))
             return redirect("staff:blocks")
-    upcoming = BlockedTime.objects.filter(counselor=staff, end__gt=timezone.now()).order_by("start")
+    upcoming = BlockedTime.objects.filter(counselor=staff, end__gt=timezone.now()).order_by(
+        "start", "id"
+    )
+    page = Paginator(upcoming, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "web/staff/blocks.html",
-        {"form": form, "staff": staff, "blocks": upcoming, "nav": "blocks"},
+        {"form": form, "staff": staff, "blocks": page.object_list, "page": page, "nav": "blocks"},
     )
 
 
@@ -687,17 +733,28 @@ def week(request: HttpRequest) -> HttpResponse:
     only = request.GET.get("counselor", "")
     counselors = _counselors(office, username=only)
     entries = _calendar_entries(staff, counselors, begin, end, holding_only=True)
+    cal = office.calendar()
+    open_days = {d for d in days if calendar.is_office_day(cal, d)}
+    bands = calendar.day_bands(cal.windows)
     rows = [
         {
             "counselor": counselor,
             "cells": [
-                [e for e in entries[counselor.pk] if e["start"].date() <= day <= e["end"].date()]
+                _segments(
+                    [
+                        e
+                        for e in entries[counselor.pk]
+                        if e["start"].date() <= day <= e["end"].date()
+                    ],
+                    bands if day in open_days else [],
+                    day,
+                    tz,
+                )
                 for day in days
             ],
         }
         for counselor in counselors
     ]
-    cal = office.calendar()
     return render(
         request,
         "web/staff/week.html",
@@ -707,7 +764,7 @@ def week(request: HttpRequest) -> HttpResponse:
             "days": [
                 {
                     "date": d,
-                    "open": calendar.is_office_day(cal, d),
+                    "open": d in open_days,
                     "holiday": calendar.national_holiday(d),
                 }
                 for d in days

@@ -1,7 +1,9 @@
 from django.urls import path
 
-from madoguchi.web import office, registry, staff
+from madoguchi.web import disclosures as disclosure_views
+from madoguchi.web import office, registry, staff, staff_terms
 from madoguchi.web import records as records_pages
+from madoguchi.web import team as team_views
 
 app_name = "staff"
 
@@ -12,6 +14,9 @@ urlpatterns = [
     path("requests/<int:request_id>/decline/", staff.request_decline, name="request-decline"),
     path("requests/new/", staff.intake, name="intake"),
     path("seekers/", registry.seekers, name="seekers"),
+    path("seekers/new/", registry.seeker_new, name="seeker-new"),
+    path("seekers/import/", registry.seekers_import, name="seekers-import"),
+    path("seekers/<str:number>/edit/", registry.seeker_edit, name="seeker-edit"),
     path("seekers/<str:number>/", registry.seeker, name="seeker"),
     path(
         "seekers/<str:number>/<str:action>/",
@@ -56,6 +61,36 @@ urlpatterns = [
         staff.consultation_action,
         name="consultation-action",
     ),
+    path("disclosures/", disclosure_views.disclosures, name="disclosures"),
+    path("disclosures/new/", disclosure_views.disclosure_new, name="disclosure-new"),
+    path("disclosures/<int:disclosure_id>/", disclosure_views.disclosure, name="disclosure"),
+    path(
+        "disclosures/<int:disclosure_id>/decide/",
+        disclosure_views.disclosure_decide,
+        name="disclosure-decide",
+    ),
+    path(
+        "disclosures/<int:disclosure_id>/export/",
+        disclosure_views.disclosure_export,
+        name="disclosure-export",
+    ),
+    path(
+        "disclosures/own-data/<str:number>/",
+        disclosure_views.seeker_export,
+        name="seeker-export",
+    ),
+    path("team/", team_views.team, name="team"),
+    path("team/new/", team_views.team_add, name="team-add"),
+    path("team/<int:staff_id>/", team_views.team_member, name="team-member"),
+    path(
+        "team/<int:staff_id>/<str:action>/",
+        team_views.team_member_action,
+        name="team-member-action",
+    ),
+    path("terms/", staff_terms.terms_list, name="terms"),
+    path("terms/new/", staff_terms.terms_new, name="terms-new"),
+    path("terms/<int:number>/", staff_terms.terms_detail, name="terms-detail"),
+    path("terms/<int:number>/withdraw/", staff_terms.terms_withdraw_view, name="terms-withdraw"),
     path("audit/", records_pages.audit_log, name="audit"),
     path("usage/", records_pages.usage, name="usage"),
 ]

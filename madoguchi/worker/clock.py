@@ -111,6 +111,23 @@ def reminders_queue(*, now: dt.datetime, limit: int = 2000) -> int:
     return sent
 
 
+_daily_done: dict[str, dt.date] = {}
+
+
+def seekers_anonymise_daily(*, now: dt.datetime) -> int:
+    """R19/R21: once a Tokyo day per worker process (and after a restart), anonymise
+    seekers expired past their office's retention. Idempotent, so several workers or a
+    restart running it again change nothing; a failed run is tried again next round."""
+    from madoguchi.seekers.anonymise import seekers_anonymise
+
+    today = timezone.localdate(now)
+    if _daily_done.get("anonymise") == today:
+        return 0
+    count = seekers_anonymise(now=now)
+    _daily_done["anonymise"] = today
+    return count
+
+
 def heartbeat(*, name: str, now: dt.datetime, started_at: dt.datetime) -> None:
     Heartbeat.objects.update_or_create(
         worker=name,
@@ -146,6 +163,7 @@ def tick(*, now: dt.datetime | None = None) -> dict[str, int]:
         "mail": outbox_requeue(now=now),
         "meetings": meetings_requeue(now=now),
         "expired_requests": requests_expire(now=now),
+        "anonymised_seekers": seekers_anonymise_daily(now=now),
         "retention": usage_retention_sweep(now=now),
         "audit_sealed": chain_seal_pending(),
     }

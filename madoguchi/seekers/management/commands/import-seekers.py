@@ -1,29 +1,18 @@
 """`madoguchi import-seekers FILE.csv --office CODE`: load the registry from a CSV export.
 
 Columns (header row): number, name, name_kana, email, phone, counselor, registered_on,
-expires_on, language. All rows or none: any wrong row is reported as `line N: message`
-on standard error and nothing is saved.
+expires_on, language. A number already registered at the office updates that seeker.
+All rows or none: any wrong row is reported as `line N: message` on standard error and
+nothing is saved.
 """
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from madoguchi.errors import BookingError
 from madoguchi.offices.models import Office
-from madoguchi.seekers.services import seekers_import
-
-# UTF-8 (with or without the BOM Excel writes), else Windows Shift_JIS, which is what
-# Excel in Japan writes when told "CSV".
-ENCODINGS = ("utf-8-sig", "cp932")
-
-
-def csv_decode(data: bytes) -> str:
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CommandError("The file is neither UTF-8 nor Shift_JIS (cp932) text.")
+from madoguchi.seekers.services import csv_decode, seekers_import
 
 
 class Command(BaseCommand):
@@ -41,9 +30,15 @@ class Command(BaseCommand):
             data = file.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}") from error
-        result = seekers_import(office=office_obj, text=csv_decode(data), actor=None)
+        try:
+            result = seekers_import(office=office_obj, text=csv_decode(data), actor=None)
+        except BookingError as error:
+            raise CommandError(error.detail) from error
         if result.errors:
             for line, message in result.errors:
                 self.stderr.write(f"line {line}: {message}")
-            raise CommandError(f"{len(result.errors)} row(s) have errors; nothing was imported.")
+            rows = len({line for line, _message in result.errors})
+            raise CommandError(f"{rows} row(s) have errors; nothing was imported.")
         self.stdout.write(f"Imported {len(result.created)} job seekers into {office_obj}.")
+        if result.updated or result.unchanged:
+            self.stdout.write(f"Updated {len(result.updated)}, left {result.unchanged} unchanged.")

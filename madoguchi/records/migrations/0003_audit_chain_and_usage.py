@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('offices', '0005_office_report_min_cell'),
-        ('records', '0001_initial'),
+        ('records', '0002_disclosure'),
         ('seekers', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -25,6 +25,6 @@ def seal_existing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("records", "0002_audit_chain_and_usage")]
+    dependencies = [("records", "0003_audit_chain_and_usage")]
 
     operations = [migrations.RunPython(seal_existing, migrations.RunPython.noop)]

@@ -1,0 +1,54 @@
+"""Data held about a seeker for the disclosure, export and anonymisation tests: a
+completed consultation with notes, a no-show, a meeting event and a sent mail."""
+
+from dataclasses import dataclass
+
+from madoguchi.bookings.models import Consultation
+from madoguchi.meetings.models import MeetingEvent
+from madoguchi.notifications.models import OutboxMail
+from madoguchi.offices.models import Staff
+from madoguchi.seekers.models import Seeker
+from tests.factories import local, make_consultation
+
+
+@dataclass
+class Held:
+    completed: Consultation
+    no_show: Consultation
+    mail: OutboxMail
+
+
+def hold_data(seeker: Seeker, actor: Staff, *, day: int = 2) -> Held:
+    """Two consultations on 2 (or `day`) December 2026: one completed with notes, one no-show."""
+    completed = make_consultation(seeker, local(2026, 12, day, 10), actor=actor)
+    no_show = make_consultation(seeker, local(2026, 12, day, 13), actor=actor)
+    Consultation.objects.filter(pk=completed.pk).update(
+        status=Consultation.Status.COMPLETED,
+        actual_start=local(2026, 12, day, 10, 1),
+        outcome="求人3件を紹介",
+        notes="介護職を希望。次回は応募書類を確認。",
+    )
+    Consultation.objects.filter(pk=no_show.pk).update(status=Consultation.Status.NO_SHOW)
+    MeetingEvent.objects.create(
+        consultation=completed,
+        dedupe_key=f"joined-{completed.pk}",
+        event="meeting.participant_joined",
+        meeting_id=completed.meeting_id,
+        at=local(2026, 12, day, 10, 1),
+        participant="p-1",
+        received_at=local(2026, 12, day, 10, 1),
+    )
+    mail = OutboxMail.objects.filter(seeker=seeker).order_by("pk").first()
+    assert mail is not None
+    OutboxMail.objects.filter(pk=mail.pk).update(
+        status=OutboxMail.Status.SENT,
+        to=seeker.email,
+        subject="オンライン職業相談のお申込みを受け付けました",
+        text=f"{seeker.name} 様",
+        html=f"<p>{seeker.name} 様</p>",
+        sent_at=local(2026, 12, 1, 10),
+    )
+    completed.refresh_from_db()
+    no_show.refresh_from_db()
+    mail.refresh_from_db()
+    return Held(completed=completed, no_show=no_show, mail=mail)
