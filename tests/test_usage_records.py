@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from madoguchi.bookings import services as booking_services
+from madoguchi.bookings.selectors import request_status_url
 from madoguchi.meetings.models import MeetingEvent
 from madoguchi.records import services as records_services
 from madoguchi.records.models import AuditEntry, PageView, RetentionSweep
@@ -282,3 +283,17 @@ def test_retention_on_a_swept_day_costs_two_queries(world, frozen_now, django_as
         found = records_services.usage_retention_sweep(now=local(2026, 12, 1, 10, 5))
 
     assert found == 0
+
+
+def test_seeker_pages_record_their_office_and_seeker(world):
+    request = _online_request(world)
+    status = request_status_url(request).removeprefix("http://127.0.0.1:8000")
+    client = Client()
+
+    client.get("/offices/01040/")
+    client.get(status)
+
+    assert _views() == [
+        ("seeker-office", world.office.pk, None, "127.0.0.1"),
+        ("seeker-request-status", world.office.pk, world.seeker.pk, "127.0.0.1"),
+    ]
