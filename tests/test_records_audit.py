@@ -335,10 +335,10 @@ def test_audit_page_bad_input_is_told_at_the_field(world):
     html = response.content.decode()
     assert response.status_code == 200
     assert list(response.context["page"].object_list) == []
-    assert 'aria-describedby="id_seeker-error"' in html
-    assert 'id="id_seeker-error"' in html
+    assert 'aria-describedby="id_seeker_error"' in html
+    assert 'id="id_seeker_error"' in html
     assert set(response.context["form"].errors) == {"seeker", "date_to"}
-    assert 'aria-describedby="id_date_to-error"' in html
+    assert 'aria-describedby="id_date_to_error"' in html
 
 
 def test_audit_page_paginates_with_a_pinned_query_count(world, django_assert_num_queries):

@@ -62,14 +62,6 @@ class AuditSearchForm(forms.Form):
             self.add_error("date_to", _("The end date is before the start date."))
         return data
 
-    def tie_errors(self) -> None:
-        """Tie each field's error text to its input (WCAG 1.3.1, 3.3.1)."""
-        for name in self.errors:
-            if name in self.fields:
-                field = self.fields[name]
-                described = f"id_{name}-error" + (f" id_{name}_helptext" if field.help_text else "")
-                field.widget.attrs.update({"aria-invalid": "true", "aria-describedby": described})
-
     def filters(self) -> selectors.AuditFilter:
         data = self.cleaned_data
         return selectors.AuditFilter(
@@ -98,7 +90,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         filters = form.filters()
     elif form.is_bound:
-        form.tie_errors()
         filters = None
     entries = (
         selectors.audit_entries_search(office=staff.office, filters=filters)

@@ -25,7 +25,7 @@ def test_manager_searches_the_audit_log_and_reads_usage_records(page, live_serve
     page.get_by_role("button", name=ja("Search"), exact=True).click()
     field = page.get_by_label(ja("Job-seeker number"))
     expect(field).to_have_attribute("aria-invalid", "true")
-    expect(field).to_have_attribute("aria-describedby", "id_seeker-error")
+    expect(field).to_have_attribute("aria-describedby", "id_seeker_error")
     assert_accessible(page)
 
     page.get_by_role("link", name=ja("Usage records")).click()
