@@ -16,7 +16,6 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.models import Consultation, Request
 from madoguchi.meetings import webhooks
 from madoguchi.notifications.models import OutboxMail
@@ -115,17 +114,27 @@ def test_logs_of_a_whole_booking_hold_no_personal_data_or_passcode(
     world, api_as, zoom, frozen_now, captured_logs
 ):
     seeker = world.seeker
-    # An online request (the service behind the public request endpoint), and the
-    # verification mail the worker sends.
-    request = booking_services.request_create(
-        office=world.office,
-        job_seeker_number="０１０４０－１２３４５６７８",
-        name=seeker.name,
-        preferences=[(WED_10, 60)],
-        channel="web",
-        declarations=ALL_DECLARATIONS,
-        actor=None,
+    # The seeker's online request through the web form (full-width number, as typed on
+    # a phone), and the verification mail the worker sends.
+    client = Client()
+    client.get("/offices/01040/request/")
+    sent = client.post(
+        "/offices/01040/request/",
+        {
+            "name": seeker.name,
+            "job_seeker_number": "０１０４０－１２３４５６７８",
+            "duration": "60",
+            "start_1": WED_10.isoformat(),
+            "start_2": "",
+            "start_3": "",
+            "interpreter_language": "",
+            "accept_terms": "on",
+            "website": "",
+            **{key: "on" for key in ALL_DECLARATIONS},
+        },
     )
+    assert sent.status_code == 302
+    request = Request.objects.get(seeker=seeker)
     _worker()
     mail = OutboxMail.objects.get(kind="verify_request", status="sent")
     (link,) = [w for w in mail.text.split() if "/requests/verify/" in w]
