@@ -1,6 +1,6 @@
 """`make bench`: the API under gunicorn on 127.0.0.1, on SQLite and on PostgreSQL.
 
-    python -m bench [--db sqlite,postgres] [--pg-url URL] [--only http,worker]
+    python -m bench [--db sqlite,postgres] [--pg-url URL] [--only http,worker,reports]
                     [--requests 1000] [--schedule-requests 300] [--warmup 50]
                     [--concurrency 4] [--workers 2] [--no-shows 1000]
                     [--worker-interval 0.5] [--cap 120] [--check]
@@ -30,6 +30,13 @@ and scheduling at least 0.3x the trivial rate; R13: every no-show marked within 
 its moment), and writes the figures as JSON to bench/results/. `--only worker` (or
 `http`) runs one part. `--check` makes a missed target exit 1. Speed is measured here
 only.
+
+`--only reports` (not in the default run: the seed alone takes minutes): the usage
+report (R20) over --report-offices offices with --report-consultations consultations
+(PostgreSQL; a tenth of them on SQLite), written by `python -m bench.reports` straight
+into the tables with one INSERT … SELECT each, on its own database (PostgreSQL:
+`madoguchi_bench_reports` on the --pg-url server). Target: the national monthly report
+under 2 s on PostgreSQL.
 """
 
 import argparse
@@ -63,6 +70,9 @@ DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/madoguchi_bench"
 TARGETS = {"availability": 0.5, "scheduling": 0.3}
 NO_SHOW_TARGET_SECONDS = 60.0  # R13: a no-show is marked within a minute of its moment
 PARTS = ("http", "worker")
+EXTRA_PARTS = ("reports",)  # run only when asked for with --only
+REPORTS_DATABASE = "madoguchi_bench_reports"
+REPORTS_TARGET_SECONDS = 2.0  # the national monthly report on PostgreSQL
 POLL_SECONDS = 0.25
 # Settings the bench decides; anything like them in the caller's environment is dropped.
 CLEARED_ENV = (
@@ -95,15 +105,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-interval", type=float, default=0.5, help="worker: round, s")
     parser.add_argument("--cap", type=float, default=120.0, help="seconds per scenario at most")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--report-offices", type=int, default=50, help="reports: offices")
+    parser.add_argument(
+        "--report-consultations", type=int, default=1_000_000, help="reports: on PostgreSQL"
+    )
     args = parser.parse_args(argv)
     databases = [d.strip() for d in args.db.split(",") if d.strip()]
     unknown = set(databases) - {"sqlite", "postgres"}
     if unknown:
         parser.error(f"unknown database {', '.join(sorted(unknown))}")
     args.only = [p.strip() for p in args.only.split(",") if p.strip()]
-    unknown = set(args.only) - set(PARTS)
+    unknown = set(args.only) - set(PARTS) - set(EXTRA_PARTS)
     if unknown or not args.only:
-        parser.error(f"--only takes {' or '.join(PARTS)}, not {args.only!r}")
+        parser.error(f"--only takes {', '.join(PARTS + EXTRA_PARTS)}, not {args.only!r}")
 
     machine = machine_info()
     print(
@@ -162,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             print_table(outcome)
         if "worker" in outcome:
             print_worker_table(outcome["worker"])
+        if "reports" in outcome:
+            print_reports_table(outcome["reports"])
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -198,7 +214,62 @@ def bench_database(database: str, args: argparse.Namespace) -> dict:
         outcome.setdefault("server", server_version)
         outcome["worker"] = worker
         outcome.setdefault("targets_met", {})["no_show_within_60s"] = worker["target_met"]
+    if "reports" in args.only:
+        reports_args = argparse.Namespace(**vars(args))
+        reports_args.pg_url = _with_database(args.pg_url, REPORTS_DATABASE)
+        with fresh_database(database, reports_args) as (server_version, env, data_dir):
+            reports = bench_reports(database, server_version, env, data_dir, args)
+        outcome.setdefault("server", server_version)
+        outcome["reports"] = reports
+        if database == "postgres":
+            outcome.setdefault("targets_met", {})["national_report_under_2s"] = reports[
+                "target_met"
+            ]
     return outcome
+
+
+def _with_database(url: str, name: str) -> str:
+    """`url` with its database replaced by `name` (never the caller's own database)."""
+    parts = urlsplit(url)
+    return parts._replace(path="/" + name).geturl()
+
+
+def bench_reports(
+    database: str, server_version: str, env: dict, data_dir: Path, args: argparse.Namespace
+) -> dict:
+    """Seed --report-offices offices' history and time the usage report (bench.reports)."""
+    print(f"\n==> {server_version}: reports")
+    command(env, [str(BIN / "madoguchi"), "migrate", "--noinput"], "migrate")
+    count = args.report_consultations if database == "postgres" else args.report_consultations // 10
+    out = data_dir / "reports.json"
+    argv = [sys.executable, "-m", "bench.reports", str(out)]
+    argv += ["--offices", str(args.report_offices), "--consultations", str(count)]
+    for line in command(env, argv, "reports").strip().splitlines():
+        print("    " + line.strip())
+    result = json.loads(out.read_text())
+    national = result["timings"]["national month publishable"]["median_s"]
+    result["target_met"] = national < REPORTS_TARGET_SECONDS
+    result["server"] = server_version
+    return result
+
+
+def print_reports_table(row: dict) -> None:
+    print(
+        f"\n{row['server']}: usage report, {row['offices']} offices, "
+        f"{row['consultations']} consultations over {row['months']} months "
+        f"(seeded in {row['seed_seconds']} s)"
+    )
+    header = f"{'report':<28}{'queries':>8}{'held':>9}{'median s':>10}{'min s':>8}{'max s':>8}"
+    print(header)
+    print("-" * len(header))
+    for name, t in row["timings"].items():
+        print(
+            f"{name:<28}{t['queries']:>8}{t['held']:>9}{t['median_s']:>10.3f}"
+            f"{t['min_s']:>8.3f}{t['max_s']:>8.3f}"
+        )
+    if row["server"].startswith("PostgreSQL"):
+        verdict = "met" if row["target_met"] else "MISSED"
+        print(f"target national monthly report under {REPORTS_TARGET_SECONDS:g} s: {verdict}")
 
 
 @contextmanager

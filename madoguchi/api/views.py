@@ -20,6 +20,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from madoguchi.api import permissions
 from madoguchi.api.auth import StaffBearer, rate_limit, staff_from_request
 from madoguchi.api.problems import booking_error_response, problem_response
+from madoguchi.api.reports import router as reports_router
 from madoguchi.api.schemas import (
     Availability,
     BlockedTimeIn,
@@ -555,6 +556,7 @@ api.add_router("/requests", requests)
 api.add_router("/consultations", consultations)
 api.add_router("/blocked-times", blocked)
 api.add_router("", public)
+api.add_router("/reports", reports_router)
 
 
 # Health --------------------------------------------------------------------------------

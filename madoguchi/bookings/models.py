@@ -91,7 +91,10 @@ class Request(models.Model):
         verbose_name = _("request")
         verbose_name_plural = _("requests")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["office", "status"])]
+        indexes = [
+            models.Index(fields=["office", "status"]),
+            models.Index(fields=["created_at"]),  # the deployment-wide reports (R20)
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.seeker} ({self.get_status_display()})"
@@ -227,6 +230,7 @@ class Consultation(models.Model):
         ordering = ["start", "id"]
         indexes = [
             models.Index(fields=["office", "start"]),
+            models.Index(fields=["start"]),  # the deployment-wide reports (R20)
             models.Index(fields=["counselor", "start"]),
             models.Index(fields=["status", "start"]),
             models.Index(fields=["meeting_state", "meeting_next_attempt_at"]),

@@ -1,0 +1,103 @@
+"""Usage reports in the staff web (R20): the figures, charts and CSV downloads."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from madoguchi.accounts.decorators import staff_required
+from madoguchi.errors import BookingError
+from madoguchi.offices.models import Staff
+from madoguchi.records.report_services import (
+    READERS,
+    report_export,
+    report_get,
+    report_view_record,
+)
+from madoguchi.records.report_tables import report_tables
+from madoguchi.records.reports import Period
+from madoguchi.web.staff import _forbidden
+
+
+def _default_period() -> str:
+    """Last month, the latest complete one."""
+    today = timezone.localdate()
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def _query(request: HttpRequest) -> tuple[str, Period, str, bool]:
+    text = request.GET.get("period") or _default_period()
+    scope = request.GET.get("scope", "")
+    publishable = request.GET.get("version") == "publishable" or scope == "all"
+    return text, Period.parse(text), scope, publishable
+
+
+@require_GET
+@staff_required
+def reports(request: HttpRequest) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    if staff.role not in READERS:
+        return _forbidden(
+            request, BookingError("forbidden", _("Reports are for managers and auditors."))
+        )
+    try:
+        text, period, scope, publishable = _query(request)
+        report = report_get(staff=staff, scope=scope, period=period, publishable=publishable)
+    except BookingError as error:
+        if error.code != "invalid_input":
+            return _forbidden(request, error)
+        return _page(request, staff, text=request.GET.get("period", ""), error=error)
+    report_view_record(report=report, actor=staff)
+    params = {"period": text, "version": "publishable" if publishable else "internal"}
+    if scope:
+        params["scope"] = scope
+    return _page(
+        request,
+        staff,
+        text=text,
+        report=report,
+        tables=report_tables(report),
+        csv_query=urlencode(params),
+    )
+
+
+def _page(request: HttpRequest, staff: Staff, *, text: str, **context) -> HttpResponse:
+    error = context.get("error")
+    return render(
+        request,
+        "web/staff/reports.html",
+        {
+            "staff": staff,
+            "nav": "reports",
+            "period_text": text,
+            "may_see_all": staff.role == Staff.Role.MANAGER or staff.user.is_superuser,
+            **context,
+        },
+        status=422 if error else 200,
+    )
+
+
+@require_GET
+@staff_required
+def reports_csv(request: HttpRequest) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    if staff.role not in READERS:
+        return _forbidden(
+            request, BookingError("forbidden", _("Reports are for managers and auditors."))
+        )
+    try:
+        _text, period, scope, publishable = _query(request)
+        report = report_get(staff=staff, scope=scope, period=period, publishable=publishable)
+    except BookingError as error:
+        if error.code != "invalid_input":
+            return _forbidden(request, error)
+        return _page(request, staff, text=request.GET.get("period", ""), error=error)
+    body = report_export(report=report, actor=staff, fmt="csv")
+    version = "publishable" if publishable else "internal"
+    name = f"madoguchi-usage-{report.scope}-{report.period}-{version}.csv"
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
