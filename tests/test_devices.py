@@ -419,7 +419,7 @@ def test_device_check_page_links_back_to_the_office(world):
 
     html = response.content.decode()
     assert html.count('<a href="/offices/01040/">') == 2  # the site name and the back-link
-    assert "ハローワーク釧路</a>" in html
+    assert "ハローワーク釧路に戻る</a>" in html
 
 
 def test_device_check_page_ignores_an_unknown_office(world):

@@ -122,6 +122,7 @@ def test_disclosure_recorder_cannot_approve_their_own_request(world):
         f"/staff/disclosures/{disclosure.pk}/decide/",
         {"decision": "approve", "reason": "自分で承認"},
         follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     disclosure.refresh_from_db()
@@ -266,7 +267,9 @@ def test_disclosure_download_happens_once_and_is_audited_with_its_hash(world, ma
 
     first = client.post(f"/staff/disclosures/{disclosure.pk}/export/")
     content = b"".join(first.streaming_content)
-    second = client.post(f"/staff/disclosures/{disclosure.pk}/export/", follow=True)
+    second = client.post(
+        f"/staff/disclosures/{disclosure.pk}/export/", follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
     page = client.get(f"/staff/disclosures/{disclosure.pk}/").content.decode()
 
     disclosure.refresh_from_db()
