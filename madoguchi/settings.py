@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "madoguchi.web.middleware.AuditContextMiddleware",
+    "madoguchi.web.middleware.UsageRecordMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -302,3 +304,15 @@ LOGGING = {
 
 # The address people use to reach this deployment; links in mail and meetings use it.
 MADOGUCHI_BASE_URL = os.environ.get("MADOGUCHI_BASE_URL", "http://127.0.0.1:8000")
+
+# Logs are JSON lines, and every handler scrubs secrets and personal data (R21,
+# madoguchi.records.logs); the development server's request lines go through it too.
+_logging: dict[str, Any] = LOGGING
+_logging["filters"] = {"scrub": {"()": "madoguchi.records.logs.ScrubFilter"}}
+_logging["formatters"]["json"] = {"()": "madoguchi.records.logs.JsonFormatter"}
+_logging["handlers"]["console"].update({"formatter": "json", "filters": ["scrub"]})
+_logging["loggers"]["django.server"] = {
+    "handlers": ["console"],
+    "level": "INFO",
+    "propagate": False,
+}

@@ -160,7 +160,7 @@ def test_terms_history_query_count(world, versions, django_assert_num_queries):
     client = Client()
     get("/offices/01040/terms/history/", client=client)
 
-    with django_assert_num_queries(2):  # the office, its versions
+    with django_assert_num_queries(3):  # the office, its versions; the usage record (R19)
         get("/offices/01040/terms/history/", client=client)
 
 

@@ -392,6 +392,13 @@ def webhook_receive(
     return 200, {"status": event_handle(event)}
 
 
+def leave_reason_kept(text: str) -> str:
+    """Only the reason of Zoom's "<display name> left the meeting. Reason: …" (R19 keeps
+    no name: the display name is whatever the participant typed)."""
+    _name, found, reason = text.rpartition("Reason")
+    return (reason.strip(" :.") if found else "")[:200]
+
+
 def event_handle(event: ZoomEvent) -> str:
     """Apply one verified event to its consultation (R13, R19)."""
     with transaction.atomic():
@@ -417,7 +424,7 @@ def event_handle(event: ZoomEvent) -> str:
                     participant=(participant.participant_uuid or participant.user_id)[:100]
                     if participant
                     else "",
-                    leave_reason=participant.leave_reason[:200] if participant else "",
+                    leave_reason=leave_reason_kept(participant.leave_reason) if participant else "",
                     received_at=timezone.now(),
                 )
         except IntegrityError:

@@ -18,7 +18,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor_label", "action", "object_type", "object_id", "office"]
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "office", "ip"]
     list_filter = ["office", "object_type"]
     search_fields = ["action", "actor_label", "object_id"]
     date_hierarchy = "at"

@@ -20,6 +20,7 @@ from madoguchi.errors import BookingError, RateLimited
 from madoguchi.notifications.ics import consultation_ics, format_meeting_id
 from madoguchi.offices.calendar import earliest_bookable_date
 from madoguchi.offices.models import Office
+from madoguchi.records.services import usage_record_view
 from madoguchi.terms.selectors import terms_in_force
 from madoguchi.web.seeker_forms import SeekerRequestForm
 
@@ -80,6 +81,7 @@ def _rate_limited(request: HttpRequest, office: Office, error: RateLimited) -> H
 def office_page(request: HttpRequest, code: str) -> HttpResponse:
     """The service in plain words: who, when, how to ask and cancel, what to prepare."""
     office = _office(code)
+    usage_record_view(request, office=office)
     return render(
         request,
         "web/seeker/office.html",
@@ -121,6 +123,7 @@ def _device_check(request: HttpRequest) -> dict | None:
 def request_form(request: HttpRequest, code: str) -> HttpResponse:
     """R6: the online request. Whatever the number, a sent form ends on the same page."""
     office = _office(code)
+    usage_record_view(request, office=office)
     try:
         rate_limit(request, "seeker-pages", SENDS_PER_ADDRESS_PER_MINUTE * 6)
         if request.method == "POST":
@@ -259,6 +262,7 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
         found = _status(token)
     except LinkInvalid:
         return _link_invalid(request)
+    usage_record_view(request, office=found.office, seeker=found.seeker)
     with timezone.override(found.office.tz):
         return render(request, "web/seeker/status.html", _status_context(found, token))
 
@@ -275,6 +279,7 @@ def request_status_ics(request: HttpRequest, token: str) -> HttpResponse:
     if consultation is None:
         raise Http404
     consultation.seeker, consultation.office = found.seeker, found.office  # already read
+    usage_record_view(request, office=found.office, seeker=found.seeker)
     body = consultation_ics(
         consultation,
         sequence=consultation.calendar_sequence,

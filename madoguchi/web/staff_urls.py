@@ -2,6 +2,7 @@ from django.urls import path
 
 from madoguchi.web import disclosures as disclosure_views
 from madoguchi.web import office, registry, staff, staff_terms
+from madoguchi.web import records as records_pages
 from madoguchi.web import reports as report_views
 from madoguchi.web import team as team_views
 
@@ -93,4 +94,6 @@ urlpatterns = [
     path("terms/<int:number>/withdraw/", staff_terms.terms_withdraw_view, name="terms-withdraw"),
     path("reports/", report_views.reports, name="reports"),
     path("reports/usage.csv", report_views.reports_csv, name="reports-csv"),
+    path("audit/", records_pages.audit_log, name="audit"),
+    path("usage/", records_pages.usage, name="usage"),
 ]

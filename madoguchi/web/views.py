@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 from madoguchi.bookings.models import Request
 from madoguchi.bookings.services import request_for_verify, request_verify
 from madoguchi.errors import BookingError
+from madoguchi.records.services import usage_record_view
 from madoguchi.terms.selectors import terms_changes_since
 from madoguchi.web.seeker import office_display_name, private_form_page
 
@@ -24,7 +25,8 @@ def request_verify_page(request: HttpRequest, token: str) -> HttpResponse:
         found = request_for_verify(token=token)
         context |= {"office": found.office, "office_name": office_display_name(found.office)}
         if request.method == "POST":
-            context["verified"] = request_verify(token=token)
+            context["verified"] = verified = request_verify(token=token)
+            usage_record_view(request, office=verified.office, seeker=verified.seeker)
         elif found.status == Request.Status.PENDING_VERIFICATION:
             context["changes"] = terms_changes_since(
                 seeker=found.seeker, office=found.office, before=found.created_at

@@ -153,6 +153,8 @@ def tick(*, now: dt.datetime | None = None) -> dict[str, int]:
     from madoguchi.bookings.services import requests_expire
     from madoguchi.meetings.services import meetings_requeue
     from madoguchi.notifications.outbox import outbox_requeue
+    from madoguchi.records.chain import chain_seal_pending
+    from madoguchi.records.services import usage_retention_sweep
 
     now = now or timezone.now()
     return {
@@ -162,4 +164,6 @@ def tick(*, now: dt.datetime | None = None) -> dict[str, int]:
         "meetings": meetings_requeue(now=now),
         "expired_requests": requests_expire(now=now),
         "anonymised_seekers": seekers_anonymise_daily(now=now),
+        "retention": usage_retention_sweep(now=now),
+        "audit_sealed": chain_seal_pending(),
     }
