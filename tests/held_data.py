@@ -7,6 +7,7 @@ from madoguchi.bookings.models import Consultation
 from madoguchi.meetings.models import MeetingEvent
 from madoguchi.notifications.models import OutboxMail
 from madoguchi.offices.models import Staff
+from madoguchi.records.models import PageView
 from madoguchi.seekers.models import Seeker
 from tests.factories import local, make_consultation
 
@@ -37,6 +38,14 @@ def hold_data(seeker: Seeker, actor: Staff, *, day: int = 2) -> Held:
         at=local(2026, 12, day, 10, 1),
         participant="p-1",
         received_at=local(2026, 12, day, 10, 1),
+    )
+    PageView.objects.create(
+        at=local(2026, 12, day, 9, 50),
+        office=seeker.office,
+        seeker=seeker,
+        page="seeker-request-status",
+        ip="192.0.2.10",
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)",
     )
     mail = OutboxMail.objects.filter(seeker=seeker).order_by("pk").first()
     assert mail is not None

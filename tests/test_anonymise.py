@@ -8,12 +8,13 @@ from django.utils import timezone
 
 from madoguchi.bookings.models import Consultation, Request
 from madoguchi.notifications.models import OutboxMail
-from madoguchi.records.models import AuditEntry
+from madoguchi.records.models import AuditEntry, PageView
 from madoguchi.seekers.anonymise import seekers_anonymise
 from madoguchi.seekers.models import Seeker
 from madoguchi.worker import clock
 from tests.factories import local, make_consultation
 from tests.held_data import hold_data
+from tests.signin import signed_in_client
 
 # The office keeps 365 days: on 1 December 2026, registrations that expired before
 # 1 December 2025 are due.
@@ -144,3 +145,25 @@ def test_clock_anonymises_once_a_day(world, long_expired):
     next_day = clock.tick(now=local(2026, 12, 2, 0, 5))["anonymised_seekers"]
 
     assert (first, same_day, next_day) == (1, 0, 1)
+
+
+def test_anonymise_unlinks_page_views_but_keeps_them_for_the_statistics(world, long_expired):
+    views_before = list(PageView.objects.filter(office=world.office).values_list("pk", "page"))
+
+    seekers_anonymise(now=timezone.now())
+
+    views = PageView.objects.filter(office=world.office)
+    assert list(views.values_list("pk", "page")) == views_before != []
+    assert list(views.values_list("seeker", flat=True).distinct()) == [None]
+
+
+def test_anonymised_seeker_record_says_so(world, long_expired):
+    seekers_anonymise(now=timezone.now())
+    world.seeker.refresh_from_db()
+
+    response = signed_in_client(world.manager).get(
+        f"/staff/seekers/{world.seeker.number}/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 200
+    assert "<h1>Anonymised job seeker</h1>" in response.content.decode()

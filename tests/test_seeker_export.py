@@ -58,7 +58,9 @@ def test_seeker_export_holds_everything_about_the_seeker(world):
             "stop_note": "",
         }
     ]
-    assert [e["event"] for e in json.loads(files["usage.json"])] == ["meeting.participant_joined"]
+    usage = json.loads(files["usage.json"])
+    assert [e["event"] for e in usage["meeting_events"]] == ["meeting.participant_joined"]
+    assert [v["page"] for v in usage["page_views"]] == ["seeker-request-status"]
     mails = json.loads(files["mails.json"])
     assert [m["subject"] for m in mails if m["status"] == "sent"] == [held.mail.subject]
     assert world.seeker2.number not in files["consultations.json"].decode()

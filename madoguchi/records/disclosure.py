@@ -38,7 +38,7 @@ from madoguchi.meetings.models import MeetingEvent
 from madoguchi.notifications.models import OutboxMail
 from madoguchi.offices.models import Office, Staff
 from madoguchi.records.audit import audit_record
-from madoguchi.records.models import DisclosureRequest
+from madoguchi.records.models import DisclosureRequest, PageView
 from madoguchi.seekers.models import Seeker
 from madoguchi.seekers.numbers import normalize_job_seeker_number
 from madoguchi.terms.models import Consent
@@ -180,21 +180,39 @@ def _notes(seeker: Seeker, scope: Scope) -> list[dict[str, Any]]:
     ]
 
 
-def _usage(seeker: Seeker, scope: Scope) -> list[dict[str, Any]]:
+def _usage(seeker: Seeker, scope: Scope) -> dict[str, list[dict[str, Any]]]:
+    """R19's records about the seeker: their meetings' events and their page views."""
     events = _between(
         MeetingEvent.objects.filter(consultation__seeker=seeker), "at", scope, seeker.office
     ).order_by("at", "id")
-    return [
-        {
-            "consultation": e.consultation_id,
-            "event": e.event,
-            "at": _iso(e.at),
-            "host": e.is_host,
-            "participant": e.participant,
-            "leave_reason": e.leave_reason,
-        }
-        for e in events
-    ]
+    views = _between(PageView.objects.filter(seeker=seeker), "at", scope, seeker.office)
+    return {
+        "meeting_events": [
+            {
+                "consultation": e.consultation_id,
+                "event": e.event,
+                "at": _iso(e.at),
+                "host": e.is_host,
+                "participant": e.participant,
+                "leave_reason": e.leave_reason,
+            }
+            for e in events
+        ],
+        "page_views": [
+            {
+                "at": _iso(v.at),
+                "page": v.page,
+                "ip": v.ip,
+                "user_agent": v.user_agent,
+                "platform": v.platform,
+                "platform_version": v.platform_version,
+                "browser": v.browser,
+                "model": v.model,
+                "mobile": v.mobile,
+            }
+            for v in views.order_by("at", "id")
+        ],
+    }
 
 
 def _mails(seeker: Seeker, scope: Scope) -> list[dict[str, Any]]:
@@ -529,12 +547,14 @@ def _readable(data: dict[str, Any]) -> dict[str, Any]:
         consultation["label"] = str(consultation_labels.get(consultation["status"], ""))
     if "no_shows" in bookings:
         bookings["no_shows"] = [_when(start) for start in bookings["no_shows"]]
+    usage = readable.get(Category.USAGE, {})
     for rows, key in (
-        (Category.NOTES, "start"),
-        (Category.USAGE, "at"),
-        (Category.MAILS, "queued_at"),
+        (readable.get(Category.NOTES, []), "start"),
+        (usage.get("meeting_events", []), "at"),
+        (usage.get("page_views", []), "at"),
+        (readable.get(Category.MAILS, []), "queued_at"),
     ):
-        for row in readable.get(rows, []):
+        for row in rows:
             row["when"] = _when(row[key])
     for mail in readable.get(Category.MAILS, []):
         mail["label"] = str(mail_labels.get(mail["status"], mail["status"]))

@@ -42,6 +42,7 @@ def _due(office: Office, now: dt.datetime) -> list[int]:
 def _anonymise(ids: list[int], now: dt.datetime) -> int:
     from madoguchi.bookings.models import Consultation, Request
     from madoguchi.notifications.models import OutboxMail
+    from madoguchi.records.models import PageView
 
     count = Seeker.objects.filter(pk__in=ids, anonymised_at__isnull=True).update(
         number=Concat(Value(PLACEHOLDER_PREFIX), Cast(F("pk"), CharField())),
@@ -57,6 +58,9 @@ def _anonymise(ids: list[int], now: dt.datetime) -> int:
     Consultation.objects.filter(seeker_id__in=ids).update(
         outcome="", notes="", stop_note="", cancel_reason=""
     )
+    # Page views stay for the office's statistics until retention deletes them, but no
+    # longer point at the person.
+    PageView.objects.filter(seeker_id__in=ids).update(seeker=None)
     OutboxMail.objects.filter(seeker_id__in=ids).update(
         to="", subject="", text="", html="", attachments=[], params={}
     )
