@@ -83,3 +83,23 @@ def test_manager_previews_and_publishes_a_terms_version(page, live_server, brows
     page.goto("/staff/terms/")
     expect(page.locator(".status.warn")).to_have_text(ja("upcoming"))
     assert_accessible(page)
+
+
+def test_terms_and_device_check_in_plain_japanese(page, browser_world):
+    """やさしい日本語: chosen with the switcher; every page checked with axe."""
+    publish_upcoming(browser_world.office)
+    page.set_viewport_size(PHONE)
+    page.goto("/check/?office=01040")
+    page.get_by_role("button", name="やさしい日本語").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ja-x-easy")
+
+    for path in (
+        "/check/?office=01040",
+        "/offices/01040/terms/",
+        "/offices/01040/terms/history/",
+        "/offices/01040/terms/2/",
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert fits_the_phone(page)
+        assert_accessible(page)
