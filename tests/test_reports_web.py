@@ -138,7 +138,7 @@ def test_reports_deployment_is_publishable_only_and_for_managers(world):
     assert "All offices · 2026-11 · publishable" in as_manager.text
     assert '<th scope="row">All consultations</th><td class="num">12</td>' in as_manager.text
     assert as_auditor.status_code == 403
-    assert "The whole deployment is for managers." in as_auditor.text
+    assert "The report of all offices is for managers." in as_auditor.text
 
 
 def test_reports_other_office_code_is_not_found(world):

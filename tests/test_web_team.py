@@ -371,5 +371,5 @@ def test_deactivating_a_counselor_warns_of_their_bookings(world):
 
     assert [str(m) for m in response.context["messages"]] == [
         "Deactivated: they are signed out everywhere.",
-        "1 consultation(s) are booked with them: move or cancel them.",
+        "1 consultation is booked with them: move or cancel it.",
     ]

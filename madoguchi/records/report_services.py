@@ -25,10 +25,10 @@ def report_office(*, staff: Staff, scope: str, publishable: bool) -> Office | No
         raise BookingError("forbidden", _("Reports are for managers and auditors."))
     if scope == "all":
         if not (staff.role == Staff.Role.MANAGER or staff.user.is_superuser):
-            raise BookingError("forbidden", _("The whole deployment is for managers."))
+            raise BookingError("forbidden", _("The report of all offices is for managers."))
         if not publishable:
             raise BookingError(
-                "forbidden", _("The whole deployment is shown in its publishable form only.")
+                "forbidden", _("The report of all offices is shown in its publishable form only.")
             )
         return None
     if scope and scope != staff.office.code:

@@ -12,7 +12,7 @@ from typing import Any
 from django.utils import formats
 from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from madoguchi.bookings.models import Channel
 from madoguchi.records.reports import CANCEL_CHANNELS, HOURS, Report
@@ -144,7 +144,7 @@ def _summary(report: Report) -> Table:
     return Table(
         key="summary",
         title=_("Summary"),
-        columns=(_("Value or consultations"), _("Mean"), _("Median")),
+        columns=(_("Figure"), _("Mean"), _("Median")),
         rows=tuple((label, values + (("",) * (3 - len(values)))) for label, values in rows),
     )
 
@@ -277,7 +277,9 @@ def bar_chart(
         "peak": max(values, default=0),
     }
     if hidden:
-        description += " " + _("%(n)s value(s) suppressed, shown as x.") % {"n": hidden}
+        description += " " + ngettext(
+            "%(n)s value suppressed, shown as x.", "%(n)s values suppressed, shown as x.", hidden
+        ) % {"n": hidden}
     return Chart(
         title=title,
         description=description + " " + _("The same figures are in the table."),

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.accounts.decorators import roles_required
@@ -75,7 +76,12 @@ def closure_create(request: HttpRequest) -> HttpResponse:
     if booked:
         messages.warning(
             request,
-            _("%(n)s consultation(s) are booked that day: move or cancel them.") % {"n": booked},
+            ngettext(
+                "%(n)s consultation is booked that day: move or cancel it.",
+                "%(n)s consultations are booked that day: move or cancel them.",
+                booked,
+            )
+            % {"n": booked},
         )
     return redirect("staff:office")
 

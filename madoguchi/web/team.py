@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts.decorators import roles_required
@@ -149,5 +150,10 @@ def _warn_of_bookings(request: HttpRequest, member: Staff) -> None:
     if booked:
         messages.warning(
             request,
-            _("%(n)s consultation(s) are booked with them: move or cancel them.") % {"n": booked},
+            ngettext(
+                "%(n)s consultation is booked with them: move or cancel it.",
+                "%(n)s consultations are booked with them: move or cancel them.",
+                booked,
+            )
+            % {"n": booked},
         )
