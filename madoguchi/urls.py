@@ -22,6 +22,7 @@ urlpatterns = [
     path("offices/<str:code>/terms/history/", terms.terms_history_page, name="terms-history"),
     path("offices/<str:code>/terms/<int:number>/", terms.terms_version_page, name="terms-version"),
     path("check/", check.device_check, name="device-check"),
+    path("", seeker.offices_page, name="seeker-offices"),
     path("offices/<str:code>/", seeker.office_page, name="seeker-office"),
     path("offices/<str:code>/request/", seeker.request_form, name="seeker-request"),
     path("offices/<str:code>/request/sent/", seeker.request_sent, name="seeker-request-sent"),

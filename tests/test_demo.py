@@ -226,9 +226,11 @@ def test_demo_command_serves_until_interrupted(tmp_path):
     assert (tmp_path / "secret_key").exists()
     lines = out.splitlines()
     assert lines[:2] == ["Preparing the database…", "Demo data created."]
-    assert lines[3:16] == [
+    assert lines[3:17] == [
         "Madoguchi demo: ハローワーク釧路 (01040), 4 counselors, 30 job seekers",
         "",
+        f"  Seekers    {base}/offices/01040/  (request form, terms, device check;"
+        " try 01040-00000001)",
         f"  Staff      {base}/staff/  (first sign-in sets up the authenticator app)",
         f"  Admin      {base}/admin/",
         f"  API        {base}/api/v1/openapi.json",

@@ -588,3 +588,24 @@ def test_status_link_is_in_each_mail_about_the_request_but_the_verification(worl
         "declined": True,
         "cancelled": True,
     }
+
+
+def test_front_page_lists_every_office(world):
+    response = Client().get("/", HTTP_ACCEPT_LANGUAGE="ja")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.findall(r'<li><a href="(/offices/\d+/)">', html) == [
+        "/offices/01010/",
+        "/offices/01040/",
+    ]
+
+
+def test_front_page_goes_straight_to_the_only_office(db):
+    from tests.factories import make_office
+
+    make_office()
+
+    response = Client().get("/")
+
+    assert (response.status_code, response["Location"]) == (302, "/offices/01040/")

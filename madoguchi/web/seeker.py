@@ -78,6 +78,19 @@ def _rate_limited(request: HttpRequest, office: Office, error: RateLimited) -> H
 
 
 @require_http_methods(["GET"])
+def offices_page(request: HttpRequest) -> HttpResponse:
+    """The front door: straight to the office when there is one, else the list of them."""
+    offices = list(Office.objects.order_by("code")[:500])
+    if len(offices) == 1:
+        return redirect("seeker-office", code=offices[0].code)
+    return render(
+        request,
+        "web/seeker/offices.html",
+        {"offices": [(office, office_display_name(office)) for office in offices]},
+    )
+
+
+@require_http_methods(["GET"])
 def office_page(request: HttpRequest, code: str) -> HttpResponse:
     """The service in plain words: who, when, how to ask and cancel, what to prepare."""
     office = _office(code)

@@ -106,6 +106,8 @@ class Command(BaseCommand):
             f"{len(demo.of_role(Staff.Role.COUNSELOR))} counselors, "
             f"{len(demo.seekers)} job seekers",
             "",
+            f"  Seekers    {base}/offices/{demo.office.code}/  (request form, terms, device check;"
+            f" try {demo.seekers[0].number})",
             f"  Staff      {base}/staff/  (first sign-in sets up the authenticator app)",
             f"  Admin      {base}/admin/",
             f"  API        {base}/api/v1/openapi.json",
