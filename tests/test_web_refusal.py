@@ -130,3 +130,11 @@ def test_staff_refusal_of_an_unknown_consultation_action_is_a_404(world):
     assert response.status_code == 404
     assert templates(response)[0] == "web/staff/refused.html"
     assert '<p role="alert">Not found.</p>' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "roles", [frozenset(), frozenset({"manager", "janitor"})], ids=["none", "unknown"]
+)
+def test_staff_required_roles_refuses_a_wrong_role_set(roles):
+    with pytest.raises(ValueError, match="staff_required needs roles from"):
+        staff_required(roles=roles)

@@ -62,6 +62,8 @@ def staff_required(view: Any = None, /, *, roles: frozenset[str] | None = None) 
     the code page after the password); a signed-in user without a Staff profile gets 403.
     A refusal raised by the view becomes the refused page (see the module docstring).
     """
+    if roles is not None and (not roles or set(roles) - set(Staff.Role.values)):
+        raise ValueError(f"staff_required needs roles from {Staff.Role.values}, not {roles!r}")
     if view is None:
         return _guard(roles)
     return _guard(roles)(view)
