@@ -1,22 +1,35 @@
 """Guards for staff pages: signed in with both factors, with an active Staff profile.
 
 @staff_required
-def calendar(request: StaffRequest) -> HttpResponse:
+def account(request: StaffRequest) -> HttpResponse:
     office = request.staff.office
+
+@staff_required(roles=permissions.CASEWORK)
+def inbox(request: StaffRequest) -> HttpResponse: ...
 
 @roles_required(Staff.Role.MANAGER, Staff.Role.AUDITOR)
 def audit_log(request: StaffRequest) -> HttpResponse: ...
+
+A guarded view refuses by raising: a `BookingError` with code `forbidden` or `not_found`,
+raised anywhere in the view (a `permissions.check_*`, a service), becomes the refused page
+(403 or 404). A view that handles other codes itself re-raises these (`REFUSALS`).
 """
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, cast, overload
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from madoguchi.accounts.signin import forbidden, is_verified, redirect_to_sign_in
+from madoguchi.api import permissions
+from madoguchi.errors import BookingError
 from madoguchi.offices.models import Staff
+
+# The codes a guarded view answers with the refused page rather than with its own handling.
+REFUSALS = frozenset({"forbidden", "not_found"})
 
 
 class StaffRequest(HttpRequest):
@@ -29,26 +42,57 @@ class ViewDecorator(Protocol):
     def __call__[View: Callable[..., HttpResponse]](self, view: View, /) -> View: ...
 
 
-def staff_required[View: Callable[..., HttpResponse]](view: View) -> View:
+def refused(request: HttpRequest, error: BookingError) -> HttpResponse:
+    """The staff pages' refusal: 404 for `not_found` (another office's object looks absent),
+    else 403, saying why."""
+    status = 404 if error.code == "not_found" else 403
+    return render(request, "web/staff/refused.html", {"error": error}, status=status)
+
+
+@overload
+def staff_required[View: Callable[..., HttpResponse]](view: View, /) -> View: ...
+@overload
+def staff_required(*, roles: frozenset[str] | None = None) -> ViewDecorator: ...
+def staff_required(view: Any = None, /, *, roles: frozenset[str] | None = None) -> Any:
     """Let through only a user signed in with password *and* second factor, with an active
-    Staff profile; `request.staff` is then that Staff.
+    Staff profile; `request.staff` is then that Staff. With `roles`, the staff member's
+    role must also be one of them (`permissions.require_role`, else the refused page).
 
     Anyone else is sent to the sign-in step they are at (the login page with `next`, or
     the code page after the password); a signed-in user without a Staff profile gets 403.
+    A refusal raised by the view becomes the refused page (see the module docstring).
     """
+    if roles is not None and (not roles or set(roles) - set(Staff.Role.values)):
+        raise ValueError(f"staff_required needs roles from {Staff.Role.values}, not {roles!r}")
+    if view is None:
+        return _guard(roles)
+    return _guard(roles)(view)
 
-    @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not is_verified(user):
-            return redirect_to_sign_in(request)
-        staff = getattr(user, "staff", None)
-        if staff is None or not user.is_active:
-            return forbidden(request, _("This page is for office staff only."))
-        request.staff = staff  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
 
-    return cast(View, guarded)
+def _guard(roles: frozenset[str] | None) -> ViewDecorator:
+    def decorator[View: Callable[..., HttpResponse]](view: View) -> View:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not is_verified(user):
+                return redirect_to_sign_in(request)
+            staff = getattr(user, "staff", None)
+            if staff is None or not user.is_active:
+                return forbidden(request, _("This page is for office staff only."))
+            staff_request = cast(StaffRequest, request)
+            staff_request.staff = staff
+            try:
+                if roles is not None:
+                    permissions.require_role(staff, roles)
+                return view(staff_request, *args, **kwargs)
+            except BookingError as error:
+                if error.code not in REFUSALS:
+                    raise
+                return refused(request, error)
+
+        return cast(View, guarded)
+
+    return decorator
 
 
 def roles_required(*roles: str) -> ViewDecorator:

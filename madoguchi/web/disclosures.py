@@ -10,19 +10,19 @@ from typing import cast
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from madoguchi.accounts.decorators import roles_required
+from madoguchi.accounts.decorators import StaffRequest, roles_required
 from madoguchi.errors import BookingError
 from madoguchi.offices.models import Staff
 from madoguchi.records import disclosure as services
 from madoguchi.records.models import DisclosureRequest
 from madoguchi.seekers.models import Seeker
-from madoguchi.web.staff import PAGE_SIZE, _forbidden
+from madoguchi.web.staff import PAGE_SIZE
 
 MANAGER = Staff.Role.MANAGER
 AUDITOR = Staff.Role.AUDITOR
@@ -69,8 +69,8 @@ class DisclosureForm(forms.Form):
 
 @require_GET
 @roles_required(MANAGER, AUDITOR)
-def disclosures(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def disclosures(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     qs = DisclosureRequest.objects.filter(office=staff.office).select_related(
         "recorded_by", "decided_by"
     )
@@ -84,8 +84,8 @@ def disclosures(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @roles_required(MANAGER)
-def disclosure_new(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def disclosure_new(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     form = DisclosureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -128,12 +128,9 @@ def _disclosure(staff: Staff, disclosure_id: int) -> DisclosureRequest:
 
 @require_GET
 @roles_required(MANAGER, AUDITOR)
-def disclosure(request: HttpRequest, disclosure_id: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        found = _disclosure(staff, disclosure_id)
-    except BookingError as error:
-        return _forbidden(request, error)
+def disclosure(request: StaffRequest, disclosure_id: int) -> HttpResponse:
+    staff = request.staff
+    found = _disclosure(staff, disclosure_id)
     services.disclosure_view(disclosure=found, actor=staff)
     is_manager = staff.role == MANAGER
     return render(
@@ -153,8 +150,8 @@ def disclosure(request: HttpRequest, disclosure_id: int) -> HttpResponse:
 
 @require_POST
 @roles_required(MANAGER)
-def disclosure_decide(request: HttpRequest, disclosure_id: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def disclosure_decide(request: StaffRequest, disclosure_id: int) -> HttpResponse:
+    staff = request.staff
     decision = request.POST.get("decision")
     try:
         if decision not in ("approve", "reject"):
@@ -167,7 +164,7 @@ def disclosure_decide(request: HttpRequest, disclosure_id: int) -> HttpResponse:
         )
     except BookingError as error:
         if error.code == "not_found":
-            return _forbidden(request, error)
+            raise
         messages.error(request, error.detail)
     else:
         messages.success(
@@ -198,13 +195,13 @@ def _download(archive: services.Archive) -> HttpResponse:
 
 @require_POST
 @roles_required(MANAGER)
-def disclosure_export(request: HttpRequest, disclosure_id: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def disclosure_export(request: StaffRequest, disclosure_id: int) -> HttpResponse:
+    staff = request.staff
     try:
         archive = services.disclosure_export(disclosure_id=disclosure_id, actor=staff)
     except BookingError as error:
         if error.code == "not_found":
-            return _forbidden(request, error)
+            raise
         messages.error(request, error.detail)
         return redirect("staff:disclosure", disclosure_id=disclosure_id)
     return _download(archive)
@@ -212,16 +209,16 @@ def disclosure_export(request: HttpRequest, disclosure_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @roles_required(MANAGER)
-def seeker_export(request: HttpRequest, number: str) -> HttpResponse:
+def seeker_export(request: StaffRequest, number: str) -> HttpResponse:
     """A seeker's own-data export: the page says what it holds; POST downloads it."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+    staff = request.staff
     found = (
         Seeker.objects.select_related("office", "counselor__user")
         .filter(office=staff.office, number=number)
         .first()
     )
     if found is None:
-        return _forbidden(request, BookingError("not_found"))
+        raise BookingError("not_found")
     withhold = request.POST.get("withhold_notes") == "1"
     reason = request.POST.get("withhold_reason", "").strip()
     error = ""

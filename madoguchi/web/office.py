@@ -3,14 +3,14 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from madoguchi.accounts.decorators import roles_required
+from madoguchi.accounts.decorators import StaffRequest, roles_required
 from madoguchi.bookings.models import Consultation
 from madoguchi.offices.models import Closure, Staff
 from madoguchi.offices.services import closure_add, closure_remove, office_update_settings
@@ -20,8 +20,8 @@ from madoguchi.web.staff import PAGE_SIZE
 
 @require_http_methods(["GET", "POST"])
 @roles_required(Staff.Role.MANAGER)
-def settings_page(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def settings_page(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     office = staff.office
     form = OfficeSettingsForm(request.POST or None, initial=OfficeSettingsForm.initial_for(office))
     if request.method == "POST" and form.is_valid():
@@ -55,8 +55,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @roles_required(Staff.Role.MANAGER)
-def closure_create(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def closure_create(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     form = ClosureForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the date to close."))
@@ -88,8 +88,8 @@ def closure_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @roles_required(Staff.Role.MANAGER)
-def closure_delete(request: HttpRequest, closure_id: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def closure_delete(request: StaffRequest, closure_id: int) -> HttpResponse:
+    staff = request.staff
     closure = Closure.objects.filter(pk=closure_id, office=staff.office).first()
     if closure is not None:
         closure_remove(closure=closure, actor=staff)

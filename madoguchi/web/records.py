@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from madoguchi.accounts.decorators import roles_required
+from madoguchi.accounts.decorators import StaffRequest, roles_required
 from madoguchi.errors import BookingError
 from madoguchi.offices.models import Staff
 from madoguchi.records import selectors
@@ -83,8 +83,8 @@ def _query_string(request: HttpRequest) -> str:
 
 @require_GET
 @roles_required(Staff.Role.MANAGER, Staff.Role.AUDITOR)
-def audit_log(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def audit_log(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     form = AuditSearchForm(request.GET or None)
     filters: selectors.AuditFilter | None = selectors.AuditFilter()
     if form.is_bound and form.is_valid():
@@ -113,8 +113,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @roles_required(Staff.Role.MANAGER, Staff.Role.AUDITOR)
-def usage(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def usage(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     views = selectors.usage_page_views(office=staff.office)
     page = Paginator(views, PAGE_SIZE).get_page(request.GET.get("page"))
     audit_record(

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from madoguchi.accounts.decorators import staff_required
+from madoguchi.accounts.decorators import REFUSALS, StaffRequest, staff_required
 from madoguchi.api import permissions
 from madoguchi.bookings.models import Consultation
 from madoguchi.errors import BookingError
@@ -20,17 +20,13 @@ from madoguchi.offices.models import Staff
 from madoguchi.seekers import services as seeker_services
 from madoguchi.seekers.models import Seeker
 from madoguchi.web.forms import SeekerForm, SeekerImportForm
-from madoguchi.web.staff import PAGE_SIZE, _forbidden
+from madoguchi.web.staff import PAGE_SIZE
 
 
 @require_GET
-@staff_required
-def seekers(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        permissions.require_role(staff, permissions.CASEWORK)
-    except BookingError as error:
-        return _forbidden(request, error)
+@staff_required(roles=permissions.CASEWORK)
+def seekers(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     qs = Seeker.objects.of_office(staff.office).select_related("counselor__user")
     if staff.role == Staff.Role.COUNSELOR:
         qs = qs.caseload_of(staff)
@@ -70,12 +66,9 @@ def _seeker(staff: Staff, number: str) -> Seeker:
 
 @require_GET
 @staff_required
-def seeker(request: HttpRequest, number: str) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        found = _seeker(staff, number)
-    except BookingError as error:
-        return _forbidden(request, error)
+def seeker(request: StaffRequest, number: str) -> HttpResponse:
+    staff = request.staff
+    found = _seeker(staff, number)
     seeker_services.seeker_view_record(seeker=found, actor=staff)
     history = Paginator(
         Consultation.objects.filter(seeker=found)
@@ -100,9 +93,9 @@ def seeker(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @staff_required
-def seeker_restriction(request: HttpRequest, number: str, action: str) -> HttpResponse:
+def seeker_restriction(request: StaffRequest, number: str, action: str) -> HttpResponse:
     """Managers restrict (R3, R14) or lift; each with a reason, audited by the service."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+    staff = request.staff
     try:
         found = _seeker(staff, number)
         permissions.require_role(staff, permissions.MANAGERS)
@@ -121,8 +114,8 @@ def seeker_restriction(request: HttpRequest, number: str, action: str) -> HttpRe
         else:
             raise BookingError("not_found")
     except BookingError as error:
-        if error.code in ("forbidden", "not_found"):
-            return _forbidden(request, error)
+        if error.code in REFUSALS:
+            raise
         messages.error(request, error.detail)
     return redirect("staff:seeker", number=number)
 
@@ -156,14 +149,10 @@ def _form_error(form: SeekerForm, error: BookingError) -> None:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
-def seeker_new(request: HttpRequest) -> HttpResponse:
+@staff_required(roles=permissions.OFFICE_WIDE)
+def seeker_new(request: StaffRequest) -> HttpResponse:
     """Coordinators and managers register a job seeker."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        permissions.require_role(staff, permissions.OFFICE_WIDE)
-    except BookingError as error:
-        return _forbidden(request, error)
+    staff = request.staff
     form = SeekerForm(
         request.POST or None,
         counselors=_counselor_choices(staff),
@@ -188,14 +177,11 @@ def seeker_new(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def seeker_edit(request: HttpRequest, number: str) -> HttpResponse:
+def seeker_edit(request: StaffRequest, number: str) -> HttpResponse:
     """Coordinators and managers edit every field; a counselor the contact fields of a
     seeker in their caseload; auditors nothing."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        found = _seeker(staff, number)
-    except BookingError as error:
-        return _forbidden(request, error)
+    staff = request.staff
+    found = _seeker(staff, number)
     everything = staff.role in permissions.OFFICE_WIDE
     form = SeekerForm(
         request.POST or None,
@@ -292,15 +278,11 @@ def _import_read(form: SeekerImportForm) -> str | None:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
-def seekers_import(request: HttpRequest) -> HttpResponse:
+@staff_required(roles=permissions.OFFICE_WIDE)
+def seekers_import(request: StaffRequest) -> HttpResponse:
     """Coordinators and managers upload a CSV, see what each row would do (nothing is
     saved), then confirm: all rows in one transaction, refused while any row is wrong."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        permissions.require_role(staff, permissions.OFFICE_WIDE)
-    except BookingError as error:
-        return _forbidden(request, error)
+    staff = request.staff
     if request.method == "POST" and "payload" in request.POST:
         return _import_confirm(request, staff)
     form = SeekerImportForm(request.POST or None, request.FILES or None)

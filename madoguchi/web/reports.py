@@ -7,7 +7,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from madoguchi.accounts.decorators import staff_required
+from madoguchi.accounts.decorators import StaffRequest, refused, staff_required
 from madoguchi.errors import BookingError
 from madoguchi.offices.models import Staff
 from madoguchi.records.report_services import (
@@ -18,7 +18,6 @@ from madoguchi.records.report_services import (
 )
 from madoguchi.records.report_tables import report_tables
 from madoguchi.records.reports import Period
-from madoguchi.web.staff import _forbidden
 
 
 def _default_period() -> str:
@@ -37,18 +36,16 @@ def _query(request: HttpRequest) -> tuple[str, Period, str, bool]:
 
 @require_GET
 @staff_required
-def reports(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def reports(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     if staff.role not in READERS:
-        return _forbidden(
-            request, BookingError("forbidden", _("Reports are for managers and auditors."))
-        )
+        raise BookingError("forbidden", _("Reports are for managers and auditors."))
     try:
         text, period, scope, publishable = _query(request)
         report = report_get(staff=staff, scope=scope, period=period, publishable=publishable)
     except BookingError as error:
         if error.code != "invalid_input":
-            return _forbidden(request, error)
+            return refused(request, error)
         return _page(request, staff, text=request.GET.get("period", ""), error=error)
     report_view_record(report=report, actor=staff)
     params = {"period": text, "version": "publishable" if publishable else "internal"}
@@ -82,18 +79,16 @@ def _page(request: HttpRequest, staff: Staff, *, text: str, **context) -> HttpRe
 
 @require_GET
 @staff_required
-def reports_csv(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def reports_csv(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     if staff.role not in READERS:
-        return _forbidden(
-            request, BookingError("forbidden", _("Reports are for managers and auditors."))
-        )
+        raise BookingError("forbidden", _("Reports are for managers and auditors."))
     try:
         _text, period, scope, publishable = _query(request)
         report = report_get(staff=staff, scope=scope, period=period, publishable=publishable)
     except BookingError as error:
         if error.code != "invalid_input":
-            return _forbidden(request, error)
+            return refused(request, error)
         return _page(request, staff, text=request.GET.get("period", ""), error=error)
     body = report_export(report=report, actor=staff, fmt="csv")
     version = "publishable" if publishable else "internal"

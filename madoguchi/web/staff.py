@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from madoguchi.accounts.decorators import staff_required
+from madoguchi.accounts.decorators import REFUSALS, StaffRequest, refused, staff_required
 from madoguchi.api import permissions
 from madoguchi.bookings import selectors as booking_selectors
 from madoguchi.bookings import services as booking_services
@@ -35,15 +35,15 @@ from madoguchi.web.forms import BlockForm, IntakeForm
 PAGE_SIZE = 20
 
 
-def _forbidden(request: HttpRequest, error: BookingError) -> HttpResponse:
-    status = 404 if error.code == "not_found" else 403
-    return render(request, "web/staff/refused.html", {"error": error}, status=status)
+# The old name of the refused page, still imported by views written before staff_required
+# turned raised refusals into it; a new view raises BookingError("forbidden"/"not_found").
+_forbidden = refused
 
 
 @require_GET
 @staff_required
-def home(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def home(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     if staff.role == Staff.Role.AUDITOR:
         return redirect("accounts:account")
     if staff.role == Staff.Role.COUNSELOR:
@@ -55,15 +55,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_required
-def inbox(request: HttpRequest) -> HttpResponse:
+@staff_required(roles=permissions.CASEWORK)
+def inbox(request: StaffRequest) -> HttpResponse:
     """Requests waiting to be scheduled, each preference marked free or taken for the
     seeker's own counselor, so the usual case is one press."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        permissions.require_role(staff, permissions.CASEWORK)
-    except BookingError as error:
-        return _forbidden(request, error)
+    staff = request.staff
     qs = booking_selectors.requests_list(office=staff.office, status=Request.Status.REQUESTED)
     if staff.role == Staff.Role.COUNSELOR:
         qs = qs.filter(seeker__counselor=staff)
@@ -143,8 +139,8 @@ def _int(value: str | None, field: str) -> int:
 
 @require_POST
 @staff_required
-def request_schedule(request: HttpRequest, request_id: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def request_schedule(request: StaffRequest, request_id: int) -> HttpResponse:
+    staff = request.staff
     counselor = request.POST.get("counselor") or None
     try:
         if staff.role == Staff.Role.COUNSELOR and counselor not in (None, staff.username):
@@ -159,8 +155,8 @@ def request_schedule(request: HttpRequest, request_id: int) -> HttpResponse:
             authorize=lambda found: permissions.check_request(staff, found),
         )
     except BookingError as error:
-        if error.code in ("forbidden", "not_found"):
-            return _forbidden(request, error)
+        if error.code in REFUSALS:
+            raise
         messages.error(request, error.detail)
         return redirect(_back(request, reverse("staff:inbox")))
     messages.success(
@@ -176,8 +172,8 @@ def request_schedule(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def request_decline(request: HttpRequest, request_id: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def request_decline(request: StaffRequest, request_id: int) -> HttpResponse:
+    staff = request.staff
     try:
         found = Request.objects.select_related("seeker").filter(pk=request_id).first()
         if found is None:
@@ -187,8 +183,8 @@ def request_decline(request: HttpRequest, request_id: int) -> HttpResponse:
             request_id=request_id, reason=request.POST.get("reason", ""), actor=staff
         )
     except BookingError as error:
-        if error.code in ("forbidden", "not_found"):
-            return _forbidden(request, error)
+        if error.code in REFUSALS:
+            raise
         messages.error(request, error.detail)
         return redirect(_back(request, reverse("staff:inbox")))
     messages.success(request, _("The request was declined; the job seeker is told why."))
@@ -219,12 +215,9 @@ def _consultation(staff: Staff, consultation_id: int) -> Consultation:
 
 @require_GET
 @staff_required
-def consultation(request: HttpRequest, consultation_id: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        found = _consultation(staff, consultation_id)
-    except BookingError as error:
-        return _forbidden(request, error)
+def consultation(request: StaffRequest, consultation_id: int) -> HttpResponse:
+    staff = request.staff
+    found = _consultation(staff, consultation_id)
     notes = _may_read_notes(staff, found)
     audit_record(
         actor=staff,
@@ -273,15 +266,15 @@ Action = Callable[..., Any]
 
 
 def _act(
-    request: HttpRequest, consultation_id: int, service: Action, done: str, **kw
+    request: StaffRequest, consultation_id: int, service: Action, done: str, **kw
 ) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+    staff = request.staff
     try:
         _consultation(staff, consultation_id)
         service(consultation_id=consultation_id, actor=staff, **kw)
     except BookingError as error:
-        if error.code in ("forbidden", "not_found"):
-            return _forbidden(request, error)
+        if error.code in REFUSALS:
+            raise
         messages.error(request, error.detail)
     else:
         messages.success(request, done)
@@ -290,7 +283,7 @@ def _act(
 
 @require_POST
 @staff_required
-def consultation_action(request: HttpRequest, consultation_id: int, action: str) -> HttpResponse:
+def consultation_action(request: StaffRequest, consultation_id: int, action: str) -> HttpResponse:
     """start, complete, contact, no-show, cancel or stop: one service each."""
     post = request.POST
     if action == "start":
@@ -323,7 +316,7 @@ def consultation_action(request: HttpRequest, consultation_id: int, action: str)
             reason=post.get("reason", ""),
         )
     if action == "stop":
-        staff: Staff = request.staff  # type: ignore[attr-defined]
+        staff = request.staff
         restrict = post.get("restrict") == "1" and staff.role == Staff.Role.MANAGER
         return _act(
             request,
@@ -334,20 +327,20 @@ def consultation_action(request: HttpRequest, consultation_id: int, action: str)
             note=post.get("note", ""),
             restrict_seeker=restrict,
         )
-    return _forbidden(request, BookingError("not_found"))
+    raise BookingError("not_found")
 
 
 @require_POST
 @staff_required
-def consultation_start_meeting(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def consultation_start_meeting(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """The host's start link, fetched fresh and followed at once (never shown on a page)."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+    staff = request.staff
     try:
         found = _consultation(staff, consultation_id)
         url = meeting_services.meeting_start_url(consultation=found, actor=staff)
     except BookingError as error:
-        if error.code in ("forbidden", "not_found"):
-            return _forbidden(request, error)
+        if error.code in REFUSALS:
+            raise
         messages.error(request, error.detail)
         return redirect("staff:consultation", consultation_id=consultation_id)
     response = HttpResponseRedirect(url)
@@ -467,15 +460,11 @@ def _segments(
 
 
 @require_GET
-@staff_required
-def day(request: HttpRequest) -> HttpResponse:
+@staff_required(roles=permissions.CASEWORK)
+def day(request: StaffRequest) -> HttpResponse:
     """One office day: every counselor's consultations and blocked time, in time order.
     Counselors see their own consultations in full and the others' only as busy."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        permissions.require_role(staff, permissions.CASEWORK)
-    except BookingError as error:
-        return _forbidden(request, error)
+    staff = request.staff
     office = staff.office
     date = _date_param(request, office.tz)
     begin = dt.datetime.combine(date, dt.time.min, tzinfo=office.tz)
@@ -514,13 +503,9 @@ def day(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
-def intake(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        permissions.require_role(staff, permissions.CASEWORK)
-    except BookingError as error:
-        return _forbidden(request, error)
+@staff_required(roles=permissions.CASEWORK)
+def intake(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     form = IntakeForm(request.POST or None, durations=staff.office.durations)
     if request.method == "POST" and form.is_valid():
         try:
@@ -540,8 +525,8 @@ def intake(request: HttpRequest) -> HttpResponse:
                 actor=staff,
             )
         except BookingError as error:
-            if error.code in ("forbidden", "not_found"):
-                return _forbidden(request, error)
+            if error.code in REFUSALS:
+                raise
             form.add_error(_FORM_FIELDS.get(error.field or ""), error.detail)
         else:
             messages.success(request, _("The request is in the inbox."))
@@ -558,11 +543,11 @@ _FORM_FIELDS = {"job_seeker_number": "job_seeker_number", "name": "name"}
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def blocks(request: HttpRequest) -> HttpResponse:
+def blocks(request: StaffRequest) -> HttpResponse:
     """A counselor's own blocked time (training, leave): add and remove."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+    staff = request.staff
     if staff.role != Staff.Role.COUNSELOR:
-        return _forbidden(request, BookingError("forbidden", _("Counselors block their own time.")))
+        raise BookingError("forbidden", _("Counselors block their own time."))
     form = BlockForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         tz = staff.office.tz
@@ -592,11 +577,11 @@ def blocks(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required
-def block_delete(request: HttpRequest, block_id: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def block_delete(request: StaffRequest, block_id: int) -> HttpResponse:
+    staff = request.staff
     block = BlockedTime.objects.filter(pk=block_id, counselor=staff).first()
     if block is None:
-        return _forbidden(request, BookingError("not_found"))
+        raise BookingError("not_found")
     booking_services.blocked_time_delete(block_id=block.pk, actor=staff)
     messages.success(request, _("The blocked time is removed."))
     return redirect("staff:blocks")
@@ -618,8 +603,8 @@ def _may_read_notes(staff: Staff, consultation: Consultation) -> bool:
 
 @require_POST
 @staff_required
-def consultation_notes(request: HttpRequest, consultation_id: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def consultation_notes(request: StaffRequest, consultation_id: int) -> HttpResponse:
+    staff = request.staff
     try:
         found = _consultation(staff, consultation_id)
         if not _may_read_notes(staff, found):
@@ -631,8 +616,8 @@ def consultation_notes(request: HttpRequest, consultation_id: int) -> HttpRespon
             actor=staff,
         )
     except BookingError as error:
-        if error.code in ("forbidden", "not_found"):
-            return _forbidden(request, error)
+        if error.code in REFUSALS:
+            raise
         messages.error(request, error.detail)
     else:
         messages.success(request, _("Notes saved."))
@@ -641,9 +626,9 @@ def consultation_notes(request: HttpRequest, consultation_id: int) -> HttpRespon
 
 @require_POST
 @staff_required
-def consultation_book_next(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def consultation_book_next(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """R11: the next consultation, booked during this one, with the same counselor."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+    staff = request.staff
     try:
         found = _consultation(staff, consultation_id)
         start = _parse_start(request.POST.get("start", ""), staff)
@@ -660,8 +645,8 @@ def consultation_book_next(request: HttpRequest, consultation_id: int) -> HttpRe
             actor=staff,
         )
     except BookingError as error:
-        if error.code in ("forbidden", "not_found"):
-            return _forbidden(request, error)
+        if error.code in REFUSALS:
+            raise
         messages.error(request, error.detail)
         return redirect("staff:consultation", consultation_id=consultation_id)
     try:
@@ -688,17 +673,17 @@ def consultation_book_next(request: HttpRequest, consultation_id: int) -> HttpRe
 
 @require_GET
 @staff_required
-def consultation_proof(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def consultation_proof(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """A printable record that the consultation took place (求職活動実績の証明に使える記録)."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        found = _consultation(staff, consultation_id)
-        if found.status != Consultation.Status.COMPLETED:
-            raise BookingError(
+    staff = request.staff
+    found = _consultation(staff, consultation_id)
+    if found.status != Consultation.Status.COMPLETED:
+        return refused(
+            request,
+            BookingError(
                 "invalid_transition", _("A record is printed for completed consultations.")
-            )
-    except BookingError as error:
-        return _forbidden(request, error)
+            ),
+        )
     audit_record(actor=staff, action="consultation.proof_printed", obj=found)
     tz = found.office.tz
     return render(
@@ -715,14 +700,10 @@ def consultation_proof(request: HttpRequest, consultation_id: int) -> HttpRespon
 
 
 @require_GET
-@staff_required
-def week(request: HttpRequest) -> HttpResponse:
+@staff_required(roles=permissions.CASEWORK)
+def week(request: StaffRequest) -> HttpResponse:
     """Monday to Friday for every counselor (or one, `?counselor=`), closures marked."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        permissions.require_role(staff, permissions.CASEWORK)
-    except BookingError as error:
-        return _forbidden(request, error)
+    staff = request.staff
     office = staff.office
     tz = office.tz
     anchor = _date_param(request, tz)
@@ -779,11 +760,8 @@ def week(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required
-def consultation_live(request: HttpRequest, consultation_id: int) -> HttpResponse:
+def consultation_live(request: StaffRequest, consultation_id: int) -> HttpResponse:
     """The consultation's status block alone, polled by htmx while the page is open."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        found = _consultation(staff, consultation_id)
-    except BookingError as error:
-        return _forbidden(request, error)
+    staff = request.staff
+    found = _consultation(staff, consultation_id)
     return render(request, "web/staff/_live.html", {"c": found})

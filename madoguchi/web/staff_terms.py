@@ -7,21 +7,21 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from madoguchi.accounts.decorators import roles_required
+from madoguchi.accounts.decorators import StaffRequest, roles_required
 from madoguchi.errors import BookingError
 from madoguchi.offices.models import Staff
 from madoguchi.terms.diff import terms_diff
 from madoguchi.terms.models import TermsVersion
 from madoguchi.terms.selectors import terms_office_version
 from madoguchi.terms.services import terms_publish, terms_withdraw
-from madoguchi.web.staff import PAGE_SIZE, _forbidden
+from madoguchi.web.staff import PAGE_SIZE
 
 READERS = (Staff.Role.MANAGER, Staff.Role.AUDITOR)
 
@@ -84,8 +84,8 @@ def _state(version: TermsVersion, in_force: TermsVersion | None, now: dt.datetim
 
 @require_GET
 @roles_required(*READERS)
-def terms_list(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def terms_list(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     now = timezone.now()
     versions = (
         TermsVersion.objects.filter(office=staff.office)
@@ -117,9 +117,9 @@ def _draft_start(staff: Staff) -> dict:
 
 @require_http_methods(["GET", "POST"])
 @roles_required(Staff.Role.MANAGER)
-def terms_new(request: HttpRequest) -> HttpResponse:
+def terms_new(request: StaffRequest) -> HttpResponse:
     """GET: the draft; POST "preview": the diff against the latest version; POST "publish"."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+    staff = request.staff
     with timezone.override(staff.office.tz):
         form = TermsDraftForm(request.POST or None, initial=_draft_start(staff))
         preview = None
@@ -168,12 +168,12 @@ def _preview(staff: Staff, data: dict) -> dict:
 
 @require_GET
 @roles_required(*READERS)
-def terms_detail(request: HttpRequest, number: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def terms_detail(request: StaffRequest, number: int) -> HttpResponse:
+    staff = request.staff
     try:
         version, previous = terms_office_version(office=staff.office, number=number)
     except TermsVersion.DoesNotExist:
-        return _forbidden(request, BookingError("not_found"))
+        raise BookingError("not_found") from None
     now = timezone.now()
     in_force = TermsVersion.objects.in_force_at(staff.office, now)
     context = {
@@ -191,11 +191,11 @@ def terms_detail(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @roles_required(Staff.Role.MANAGER)
-def terms_withdraw_view(request: HttpRequest, number: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def terms_withdraw_view(request: StaffRequest, number: int) -> HttpResponse:
+    staff = request.staff
     version = TermsVersion.objects.filter(office=staff.office, number=number).first()
     if version is None:
-        return _forbidden(request, BookingError("not_found"))
+        raise BookingError("not_found")
     try:
         terms_withdraw(version=version, actor=staff)
     except BookingError as error:

@@ -14,14 +14,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from madoguchi.accounts.decorators import roles_required
+from madoguchi.accounts.decorators import REFUSALS, StaffRequest, roles_required
 from madoguchi.bookings.models import Consultation
 from madoguchi.errors import BookingError
 from madoguchi.offices import selectors, services
 from madoguchi.offices.models import Staff
 from madoguchi.records.audit import audit_record
 from madoguchi.web.forms import TeamInviteForm, TeamMemberForm
-from madoguchi.web.staff import PAGE_SIZE, _forbidden
+from madoguchi.web.staff import PAGE_SIZE
 
 
 def _add_errors(form: Any, error: ValidationError) -> None:
@@ -31,8 +31,8 @@ def _add_errors(form: Any, error: ValidationError) -> None:
 
 @require_GET
 @roles_required(Staff.Role.MANAGER)
-def team(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def team(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     page = Paginator(selectors.team_list(office=staff.office), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -49,8 +49,8 @@ def team(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @roles_required(Staff.Role.MANAGER)
-def team_add(request: HttpRequest) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+def team_add(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     form = TeamInviteForm(request.POST or None, initial={"role": Staff.Role.COUNSELOR})
     if request.method == "POST" and form.is_valid():
         try:
@@ -76,12 +76,9 @@ def _member(staff: Staff, staff_id: int) -> Staff:
 
 @require_http_methods(["GET", "POST"])
 @roles_required(Staff.Role.MANAGER)
-def team_member(request: HttpRequest, staff_id: int) -> HttpResponse:
-    staff: Staff = request.staff  # type: ignore[attr-defined]
-    try:
-        member = _member(staff, staff_id)
-    except BookingError as error:
-        return _forbidden(request, error)
+def team_member(request: StaffRequest, staff_id: int) -> HttpResponse:
+    staff = request.staff
+    member = _member(staff, staff_id)
     form = TeamMemberForm(request.POST or None, initial=TeamMemberForm.initial_for(member))
     if request.method == "POST" and form.is_valid():
         try:
@@ -90,7 +87,7 @@ def team_member(request: HttpRequest, staff_id: int) -> HttpResponse:
             _add_errors(form, error)
         except BookingError as error:
             if error.code == "not_found":
-                return _forbidden(request, error)
+                raise
             form.add_error("role", error.detail)  # oneself, or the office's last manager
         else:
             messages.success(request, _("The changes are saved."))
@@ -112,9 +109,9 @@ def team_member(request: HttpRequest, staff_id: int) -> HttpResponse:
 
 @require_POST
 @roles_required(Staff.Role.MANAGER)
-def team_member_action(request: HttpRequest, staff_id: int, action: str) -> HttpResponse:
+def team_member_action(request: StaffRequest, staff_id: int, action: str) -> HttpResponse:
     """deactivate, reactivate, reset-two-factor or resend-link: one service each."""
-    staff: Staff = request.staff  # type: ignore[attr-defined]
+    staff = request.staff
     reason = request.POST.get("reason", "")
     try:
         member = _member(staff, staff_id)
@@ -137,8 +134,8 @@ def team_member_action(request: HttpRequest, staff_id: int, action: str) -> Http
         else:
             raise BookingError("not_found")
     except BookingError as error:
-        if error.code in ("forbidden", "not_found"):
-            return _forbidden(request, error)
+        if error.code in REFUSALS:
+            raise
         messages.error(request, error.detail)
     return redirect("staff:team-member", staff_id=staff_id)
 
