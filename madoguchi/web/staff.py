@@ -35,11 +35,6 @@ from madoguchi.web.forms import BlockForm, IntakeForm
 PAGE_SIZE = 20
 
 
-# The old name of the refused page, still imported by views written before staff_required
-# turned raised refusals into it; a new view raises BookingError("forbidden"/"not_found").
-_forbidden = refused
-
-
 @require_GET
 @staff_required
 def home(request: StaffRequest) -> HttpResponse:
