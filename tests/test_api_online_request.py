@@ -125,3 +125,18 @@ def test_online_request_is_rate_limited_per_address(world):
 
     assert [a.status_code for a in answers].count(429) == 1
     assert answers[-1].json()["code"] == "rate_limited"
+
+
+def test_online_request_counts_an_ipv6_network_as_one_client(world):
+    """Addresses of one /64 share an allowance: a subscriber holds the whole network."""
+    numbers = [f"01040-000001{n:02d}" for n in range(11)]
+
+    answers = [
+        post(body(number=number), REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}")
+        for n, number in enumerate(numbers)
+    ]
+    other_network = post(body(number="01040-00000200"), REMOTE_ADDR="2001:db8:1:3::1")
+
+    assert [a.status_code for a in answers].count(429) == 1
+    assert answers[-1].status_code == 429
+    assert other_network.json()["code"] != "rate_limited"

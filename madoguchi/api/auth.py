@@ -63,6 +63,18 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
+def _rate_key(address: str) -> str:
+    """An IPv6 client is counted by its /64: one subscriber holds the whole network, so
+    counting single addresses would give them as many allowances as they like."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return address
+
+
 def rate_limit(
     request: HttpRequest,
     scope: str,
@@ -76,7 +88,7 @@ def rate_limit(
     `per_minute` is then the allowance per window."""
     now = time.time()
     window = int(now // window_seconds)
-    key = f"rl:{scope}:{key if key is not None else client_address(request)}:{window}"
+    key = f"rl:{scope}:{key if key is not None else _rate_key(client_address(request))}:{window}"
     cache.add(key, 0, timeout=window_seconds * 2)
     try:
         count = cache.incr(key)
