@@ -48,11 +48,12 @@ def _secret_link_page(policy: str) -> Callable:
 
 
 # Pages reached by a secret link: never cached, and the link (its path) never sent on as
-# a Referer. Pages with a form use "strict-origin" instead of "no-referrer": under
-# no-referrer, Chromium posts `Origin: null`, which Django's CSRF check rightly refuses;
-# strict-origin sends the origin alone, never the path that holds the token.
-private_page = _secret_link_page("no-referrer")
-private_form_page = _secret_link_page("strict-origin")
+# a Referer. All use "strict-origin", not "no-referrer": every page carries a form (the
+# language switch in web/base.html, the cancel form), and under no-referrer Chromium
+# posts `Origin: null`, which Django's CSRF check rightly refuses; strict-origin sends
+# the origin alone, never the path that holds the token.
+private_page = _secret_link_page("strict-origin")
+private_form_page = private_page
 
 
 def _office(code: str) -> Office:
