@@ -5,13 +5,15 @@ import datetime as dt
 
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.http import HttpResponse
+from django.urls import resolve, reverse
 
 from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.selectors import request_status_url
 from madoguchi.meetings.models import MeetingEvent
 from madoguchi.records import services as records_services
 from madoguchi.records.models import AuditEntry, PageView, RetentionSweep
+from madoguchi.web.middleware import UsageRecordMiddleware
 from madoguchi.worker.clock import tick
 from tests.conftest import World
 from tests.factories import ALL_DECLARATIONS, local, make_consultation
@@ -297,3 +299,26 @@ def test_seeker_pages_record_their_office_and_seeker(world):
         ("seeker-office", world.office.pk, None, "127.0.0.1"),
         ("seeker-request-status", world.office.pk, world.seeker.pk, "127.0.0.1"),
     ]
+
+
+def test_rate_limited_flood_records_only_the_answered_views(world):
+    client = Client(REMOTE_ADDR="10.0.0.7")
+    statuses = [client.get("/offices/01040/request/").status_code for _ in range(65)]
+
+    assert statuses == [200] * 60 + [429] * 5
+    assert PageView.objects.filter(page="seeker-request", ip="10.0.0.7").count() == 60
+    assert PageView.objects.count() == 60
+
+
+def test_middleware_records_nothing_for_a_429_answer(world, rf):
+    request = rf.get("/offices/01040/")
+    request.resolver_match = resolve("/offices/01040/")
+    refused = UsageRecordMiddleware(lambda _request: HttpResponse(status=429))
+    answered = UsageRecordMiddleware(lambda _request: HttpResponse(status=200))
+
+    refused(request)
+    after_refused = _views()
+    answered(request)
+
+    assert after_refused == []
+    assert _views() == [("seeker-office", None, None, "127.0.0.1")]

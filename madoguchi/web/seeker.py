@@ -135,9 +135,18 @@ def _device_check(request: HttpRequest) -> dict | None:
 
 @require_http_methods(["GET", "POST"])
 def request_form(request: HttpRequest, code: str) -> HttpResponse:
-    """R6: the online request. Whatever the number, a sent form ends on the same page."""
+    """R6: the online request. Whatever the number, a sent form ends on the same page.
+
+    The view is recorded (R19) after the rate limits, and never for a 429 answer: a
+    refused flood writes nothing."""
     office = _office(code)
-    usage_record_view(request, office=office)
+    response = _request_form(request, office)
+    if response.status_code != 429:
+        usage_record_view(request, office=office)
+    return response
+
+
+def _request_form(request: HttpRequest, office: Office) -> HttpResponse:
     try:
         rate_limit(request, "seeker-pages", SENDS_PER_ADDRESS_PER_MINUTE * 6)
         if request.method == "POST":
