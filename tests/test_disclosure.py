@@ -8,10 +8,11 @@ import zipfile
 import pytest
 
 from madoguchi.errors import BookingError
+from madoguchi.notifications.models import OutboxMail
 from madoguchi.records import disclosure as services
 from madoguchi.records.models import AuditEntry, DisclosureRequest
 from tests.factories import make_staff
-from tests.held_data import hold_data
+from tests.held_data import hold_data, mails_with_secrets
 from tests.signin import signed_in_client
 
 FORM = {
@@ -427,3 +428,26 @@ def test_disclosure_unanswered_after_the_due_date_is_overdue(world, manager2, fr
     done.refresh_from_db()
 
     assert [pending.overdue, late.overdue, done.overdue] == [False, True, False]
+
+
+def test_disclosure_export_removes_links_and_passcodes_from_mails(world, manager2):
+    secrets = mails_with_secrets(world)
+    disclosure = approved(world, manager2, categories=["mails"])
+
+    archive = services.disclosure_export(disclosure_id=disclosure.pk, actor=world.manager)
+
+    mails = json.loads(unzip(archive.content)["mails.json"])[world.seeker.number]
+    text = " ".join(m["text"] for m in mails)
+    assert len(mails) == OutboxMail.objects.filter(seeker=world.seeker).count() >= 3
+    assert "/requests/status/" not in text and "/requests/verify/" not in text
+    assert not any(secret in text for secret in secrets)
+    assert "[removed]" in text
+    assert world.seeker.name in text  # the rest of the mail stays
+
+
+def test_disclosure_usage_category_says_it_holds_page_views_with_ip_and_device(world):
+    disclosure = record(world, categories=["usage"])
+
+    assert disclosure.category_labels() == [
+        "Usage records (meeting events; page views with IP address and device)"
+    ]

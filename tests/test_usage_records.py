@@ -4,8 +4,8 @@ data, readable by managers and auditors only, deleted after the office's retenti
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.http import HttpResponse
+from django.test import Client
 from django.urls import resolve, reverse
 
 from madoguchi.bookings import services as booking_services

@@ -456,7 +456,10 @@ def test_status_link_works_for_30_days_after_the_consultation_ended(world, froze
     booking_services.consultation_cancel(
         consultation_id=consultation.pk, channel="phone", reason="体調不良", actor=world.coordinator
     )
-    path, ics = status_path(consultation.request), status_path(consultation.request) + "calendar.ics"
+    path, ics = (
+        status_path(consultation.request),
+        status_path(consultation.request) + "calendar.ics",
+    )
     frozen_now.move_to(local(2026, 12, 31, 11, 59))
 
     client = Client(HTTP_ACCEPT_LANGUAGE="en")

@@ -173,7 +173,7 @@ class DisclosureRequest(models.Model):
         REGISTRY = "registry", _("Registry record (and consents)")
         CONSULTATIONS = "consultations", _("Requests and consultations")
         NOTES = "notes", _("Outcome and counselor's notes")
-        USAGE = "usage", _("Usage records (meeting events)")
+        USAGE = "usage", _("Usage records (meeting events; page views with IP address and device)")
         MAILS = "mails", _("Mails sent")
 
     class Status(models.TextChoices):

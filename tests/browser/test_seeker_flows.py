@@ -154,7 +154,10 @@ def test_seeker_switches_language_on_secret_link_pages(
     status = "/" + booking_selectors.request_status_url(consultation.request).split("/", 3)[3]
     invalid = "/requests/status/not-a-valid-link/"
 
-    for path, heading in ((status, "Your consultation request"), (invalid, "This link is not valid")):
+    for path, heading in (
+        (status, "Your consultation request"),
+        (invalid, "This link is not valid"),
+    ):
         page.goto(path)
         page.get_by_role("button", name="English", exact=True).click()
 
