@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 from madoguchi.bookings import services as booking_services
+from madoguchi.bookings.models import Request
 from madoguchi.bookings.selectors import request_status_url
 from madoguchi.meetings.models import MeetingEvent
 from madoguchi.records import services as records_services
@@ -213,7 +214,12 @@ def test_retention_deletes_old_usage_records_per_office_and_audits_counts(world,
     assert (entry.actor_label, entry.object_type, entry.details) == (
         "system",
         "office",
-        {"page_views": 1, "meeting_events": 1, "before": "2025-12-01T01:00:00+00:00"},
+        {
+            "page_views": 1,
+            "meeting_events": 1,
+            "device_checks": 0,
+            "before": "2025-12-01T01:00:00+00:00",
+        },
     )
     other = AuditEntry.objects.get(action="usage.retention_deleted", office=world.other_office)
     assert other.details["page_views"] == 1
@@ -322,3 +328,28 @@ def test_middleware_records_nothing_for_a_429_answer(world, rf):
 
     assert after_refused == []
     assert _views() == [("seeker-office", None, None, "127.0.0.1")]
+
+
+def test_retention_clears_device_checks_of_requests_older_than_the_retention(world, frozen_now):
+    old = _online_request(world)
+    young = booking_services.request_create(
+        office=world.office,
+        job_seeker_number=world.seeker2.number,
+        name=world.seeker2.name,
+        preferences=[(local(2026, 12, 2, 13), 60)],
+        channel="web",
+        declarations=ALL_DECLARATIONS,
+        actor=None,
+    )
+    check = {"os": "iOS", "browser": "Safari", "verdict": "ok"}
+    Request.objects.filter(pk=old.pk).update(device_check=check, created_at=local(2025, 11, 30))
+    Request.objects.filter(pk=young.pk).update(device_check=check, created_at=local(2025, 12, 2))
+
+    tick()
+
+    assert dict(Request.objects.values_list("pk", "device_check")) == {
+        old.pk: None,
+        young.pk: check,
+    }
+    entry = AuditEntry.objects.get(action="usage.retention_deleted", office=world.office)
+    assert entry.details["device_checks"] == 1
