@@ -43,8 +43,10 @@ class AuditEntry(models.Model):
     actor_label = models.CharField(
         _("actor"), max_length=150, help_text=_("Username, or 'system' for the worker.")
     )
+    # PROTECT: an office with entries stays, or its chain would move to the system's and
+    # break both for good.
     office = models.ForeignKey(
-        "offices.Office", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "offices.Office", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     action = models.CharField(_("action"), max_length=80, db_index=True)
     object_type = models.CharField(_("object type"), max_length=50)
