@@ -237,6 +237,16 @@ class DisclosureRequest(models.Model):
                 condition=~models.Q(decided_by=models.F("recorded_by")),
                 name="disclosure_second_manager_decides",
             ),
+            # The check above passes on a NULL decider: only a pending request may lack one.
+            models.CheckConstraint(
+                condition=models.Q(status="pending") | models.Q(decided_by__isnull=False),
+                name="disclosure_decided_has_a_decider",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="exported")
+                | models.Q(exported_by__isnull=False, export_sha256__gt=""),
+                name="disclosure_exported_has_exporter_and_hash",
+            ),
         ]
 
     def __str__(self) -> str:
