@@ -3,13 +3,15 @@ completed consultation with notes, a no-show, a meeting event and a sent mail.""
 
 from dataclasses import dataclass
 
+from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.models import Consultation
 from madoguchi.meetings.models import MeetingEvent
+from madoguchi.notifications import outbox
 from madoguchi.notifications.models import OutboxMail
 from madoguchi.offices.models import Staff
 from madoguchi.records.models import PageView
 from madoguchi.seekers.models import Seeker
-from tests.factories import local, make_consultation
+from tests.factories import ALL_DECLARATIONS, local, make_consultation
 
 
 @dataclass
@@ -61,3 +63,25 @@ def hold_data(seeker: Seeker, actor: Staff, *, day: int = 2) -> Held:
     no_show.refresh_from_db()
     mail.refresh_from_db()
     return Held(completed=completed, no_show=no_show, mail=mail)
+
+
+def mails_with_secrets(world) -> list[str]:
+    """A verification mail and a booking mail, rendered as sent, and the secrets in them."""
+    booking_services.request_create(
+        office=world.office,
+        job_seeker_number=world.seeker.number,
+        name=world.seeker.name,
+        preferences=[(local(2026, 12, 2, 13), 60)],
+        channel="web",
+        declarations=ALL_DECLARATIONS,
+        actor=None,
+    )
+    consultation = make_consultation(world.seeker, local(2026, 12, 2, 9), actor=world.coordinator)
+    for row in OutboxMail.objects.filter(seeker=world.seeker):
+        assert outbox._render(row)
+        row.save()
+    raw = " ".join(OutboxMail.objects.values_list("text", flat=True))
+    secrets = [consultation.meeting_join_url, consultation.meeting_passcode]
+    assert all(secrets) and all(secret in raw for secret in secrets)
+    assert "/requests/status/" in raw and "/requests/verify/" in raw
+    return secrets

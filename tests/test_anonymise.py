@@ -167,3 +167,33 @@ def test_anonymised_seeker_record_says_so(world, long_expired):
 
     assert response.status_code == 200
     assert "<h1>Anonymised job seeker</h1>" in response.content.decode()
+
+
+def test_anonymise_clears_interpreter_device_check_meeting_secrets_and_override(
+    world, long_expired
+):
+    Request.objects.filter(seeker=world.seeker).update(
+        interpreter_language="ベトナム語", device_check={"os": "iOS", "verdict": "ok"}
+    )
+    Consultation.objects.filter(seeker=world.seeker).update(override_reason="本人の強い希望")
+    other = hold_data(world.seeker2, world.coordinator, day=3)
+    Request.objects.filter(seeker=world.seeker2).update(
+        interpreter_language="英語", device_check={"os": "Android"}
+    )
+    before = Consultation.objects.filter(seeker=world.seeker).values_list(
+        "meeting_passcode", "meeting_join_url"
+    )
+    assert all(passcode and url for passcode, url in before)
+
+    seekers_anonymise(now=timezone.now())
+
+    requests = Request.objects.filter(seeker=world.seeker)
+    assert set(requests.values_list("interpreter_language", "device_check")) == {("", None)}
+    consultations = Consultation.objects.filter(seeker=world.seeker)
+    assert set(
+        consultations.values_list("override_reason", "meeting_passcode", "meeting_join_url")
+    ) == {("", "", "")}
+    kept = Request.objects.filter(seeker=world.seeker2)
+    assert set(kept.values_list("interpreter_language", flat=True)) == {"英語"}
+    other.completed.refresh_from_db()
+    assert other.completed.meeting_passcode != ""

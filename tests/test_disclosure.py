@@ -6,12 +6,14 @@ import json
 import zipfile
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 
 from madoguchi.errors import BookingError
+from madoguchi.notifications.models import OutboxMail
 from madoguchi.records import disclosure as services
 from madoguchi.records.models import AuditEntry, DisclosureRequest
 from tests.factories import make_staff
-from tests.held_data import hold_data
+from tests.held_data import hold_data, mails_with_secrets
 from tests.signin import signed_in_client
 
 FORM = {
@@ -427,3 +429,80 @@ def test_disclosure_unanswered_after_the_due_date_is_overdue(world, manager2, fr
     done.refresh_from_db()
 
     assert [pending.overdue, late.overdue, done.overdue] == [False, True, False]
+
+
+def test_disclosure_export_removes_links_and_passcodes_from_mails(world, manager2):
+    secrets = mails_with_secrets(world)
+    disclosure = approved(world, manager2, categories=["mails"])
+
+    archive = services.disclosure_export(disclosure_id=disclosure.pk, actor=world.manager)
+
+    mails = json.loads(unzip(archive.content)["mails.json"])[world.seeker.number]
+    text = " ".join(m["text"] for m in mails)
+    assert len(mails) == OutboxMail.objects.filter(seeker=world.seeker).count() >= 3
+    assert "/requests/status/" not in text and "/requests/verify/" not in text
+    assert not any(secret in text for secret in secrets)
+    assert "[removed]" in text
+    assert world.seeker.name in text  # the rest of the mail stays
+
+
+def test_disclosure_usage_category_says_it_holds_page_views_with_ip_and_device(world):
+    disclosure = record(world, categories=["usage"])
+
+    assert disclosure.category_labels() == [
+        "Usage records (meeting events; page views with IP address and device)"
+    ]
+
+
+SET_DECIDER = "UPDATE records_disclosurerequest SET status = %s, decided_by_id = %s WHERE id = %s"
+SET_EXPORT = (
+    "UPDATE records_disclosurerequest SET status = 'exported', exported_by_id = %s,"
+    " export_sha256 = %s WHERE id = %s"
+)
+
+
+def _raw_update(sql: str, params: list) -> None:
+    """An UPDATE behind Django's back, in a savepoint so a refusal leaves the test usable."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@pytest.mark.parametrize("status", ["approved", "rejected", "exported"])
+def test_disclosure_decided_without_a_decider_is_refused_by_the_database(world, manager2, status):
+    disclosure = approved(world, manager2)
+
+    with pytest.raises(IntegrityError):
+        _raw_update(SET_DECIDER, [status, None, disclosure.pk])
+
+    disclosure.refresh_from_db()
+    assert (disclosure.status, disclosure.decided_by_id) == ("approved", manager2.user.pk)
+
+
+def test_disclosure_pending_without_a_decider_is_allowed_by_the_database(world, manager2):
+    disclosure = approved(world, manager2)
+
+    _raw_update(SET_DECIDER, ["pending", None, disclosure.pk])
+
+    disclosure.refresh_from_db()
+    assert (disclosure.status, disclosure.decided_by_id) == ("pending", None)
+
+
+@pytest.mark.parametrize(
+    ("exporter", "sha256"),
+    [(False, ""), (False, "ab" * 32), (True, "")],
+    ids=["neither", "no-exporter", "no-hash"],
+)
+def test_disclosure_exported_without_exporter_and_hash_is_refused_by_the_database(
+    world, manager2, exporter, sha256
+):
+    disclosure = approved(world, manager2)
+    exported_by = world.manager.user.pk if exporter else None
+
+    with pytest.raises(IntegrityError):
+        _raw_update(SET_EXPORT, [exported_by, sha256, disclosure.pk])
+
+    disclosure.refresh_from_db()
+    assert disclosure.status == "approved"
+    _raw_update(SET_EXPORT, [world.manager.user.pk, "ab" * 32, disclosure.pk])  # both: allowed
+    disclosure.refresh_from_db()
+    assert (disclosure.status, disclosure.exported_by_id) == ("exported", world.manager.user.pk)

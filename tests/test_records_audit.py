@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 
 from madoguchi.bookings import services as booking_services
@@ -16,7 +17,7 @@ from madoguchi.records.chain import chain_seal_pending, entry_digest
 from madoguchi.records.models import AppendOnlyError, AuditChainHead, AuditEntry
 from madoguchi.worker.clock import tick
 from tests.conftest import World
-from tests.factories import local, make_consultation
+from tests.factories import local, make_consultation, make_office
 from tests.signin import signed_in_client
 
 
@@ -381,3 +382,49 @@ def test_worker_entries_have_no_address(world):
     entry = audit_record(actor=None, action="request.expired", obj=world.seeker)
 
     assert (entry.actor_label, entry.ip) == ("system", None)
+
+
+def test_office_with_audit_entries_cannot_be_deleted(world):
+    office = make_office(code="01999", name="閉鎖予定")
+    audit_record(actor=None, action="office.updated", obj=office, office=office)
+    chain_seal_pending()
+
+    with pytest.raises(ProtectedError) as refused:
+        office.delete()
+
+    assert {type(found) for found in refused.value.protected_objects} == {AuditEntry}
+    assert AuditEntry.objects.filter(office=office).count() >= 1
+    assert _verify()[0] == 0
+
+
+def test_audit_verify_reports_every_broken_chain(world):
+    _first, edited, _third = _audit_a_few(world)
+    other = audit_record(
+        actor=world.other_counselor, action="seeker.viewed", obj=world.other_seeker
+    )
+    later = audit_record(
+        actor=world.other_counselor, action="seeker.viewed", obj=world.other_seeker
+    )
+    chain_seal_pending()
+    assert other.office_id == later.office_id == world.other_office.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE records_auditentry SET actor_label = %s WHERE id IN (%s, %s)",
+            ["nobody", edited.pk, later.pk],
+        )
+    edited.refresh_from_db()
+    later.refresh_from_db()
+
+    code, out, err = _verify()
+
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    assert sorted(lines[:-1]) == sorted(
+        [
+            f"Audit chain broken: entry {edited.pk} ({edited.at.isoformat()}) does not match "
+            f"its hash (it was changed), in office {world.office.pk}.",
+            f"Audit chain broken: entry {later.pk} ({later.at.isoformat()}) does not match "
+            f"its hash (it was changed), in office {world.other_office.pk}.",
+        ]
+    )
+    assert lines[-1].startswith("2 of ") and " chains broken; " in lines[-1]

@@ -7,11 +7,12 @@ import zipfile
 
 import pytest
 
+from madoguchi.notifications.models import OutboxMail
 from madoguchi.records import disclosure as services
 from madoguchi.records.models import AuditEntry
 from madoguchi.terms.models import Consent
 from tests.factories import make_staff
-from tests.held_data import hold_data
+from tests.held_data import hold_data, mails_with_secrets
 from tests.signin import signed_in_client
 
 
@@ -151,3 +152,16 @@ def test_seeker_export_page_says_what_the_archive_holds(world):
     assert ": 01040-12345678</h1>" in html
     assert 'name="withhold_reason"' in html
     assert not AuditEntry.objects.filter(action="seeker.exported").exists()
+
+
+def test_seeker_export_removes_links_and_passcodes_from_mails(world):
+    secrets = mails_with_secrets(world)
+
+    archive = services.seeker_export(seeker=world.seeker, actor=world.manager)
+
+    mails = json.loads(unzip(archive.content)["mails.json"])
+    text = " ".join(m["text"] for m in mails)
+    assert len(mails) == OutboxMail.objects.filter(seeker=world.seeker).count() >= 3
+    assert "/requests/status/" not in text and "/requests/verify/" not in text
+    assert not any(secret in text for secret in secrets)
+    assert text.count("[removed]") >= 4

@@ -4,14 +4,17 @@ data, readable by managers and auditors only, deleted after the office's retenti
 import datetime as dt
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from madoguchi.bookings import services as booking_services
+from madoguchi.bookings.models import Request
 from madoguchi.bookings.selectors import request_status_url
 from madoguchi.meetings.models import MeetingEvent
 from madoguchi.records import services as records_services
 from madoguchi.records.models import AuditEntry, PageView, RetentionSweep
+from madoguchi.web.middleware import UsageRecordMiddleware
 from madoguchi.worker.clock import tick
 from tests.conftest import World
 from tests.factories import ALL_DECLARATIONS, local, make_consultation
@@ -211,7 +214,12 @@ def test_retention_deletes_old_usage_records_per_office_and_audits_counts(world,
     assert (entry.actor_label, entry.object_type, entry.details) == (
         "system",
         "office",
-        {"page_views": 1, "meeting_events": 1, "before": "2025-12-01T01:00:00+00:00"},
+        {
+            "page_views": 1,
+            "meeting_events": 1,
+            "device_checks": 0,
+            "before": "2025-12-01T01:00:00+00:00",
+        },
     )
     other = AuditEntry.objects.get(action="usage.retention_deleted", office=world.other_office)
     assert other.details["page_views"] == 1
@@ -297,3 +305,51 @@ def test_seeker_pages_record_their_office_and_seeker(world):
         ("seeker-office", world.office.pk, None, "127.0.0.1"),
         ("seeker-request-status", world.office.pk, world.seeker.pk, "127.0.0.1"),
     ]
+
+
+def test_rate_limited_flood_records_only_the_answered_views(world):
+    client = Client(REMOTE_ADDR="10.0.0.7")
+    statuses = [client.get("/offices/01040/request/").status_code for _ in range(65)]
+
+    assert statuses == [200] * 60 + [429] * 5
+    assert PageView.objects.filter(page="seeker-request", ip="10.0.0.7").count() == 60
+    assert PageView.objects.count() == 60
+
+
+def test_middleware_records_nothing_for_a_429_answer(world, rf):
+    request = rf.get("/offices/01040/")
+    request.resolver_match = resolve("/offices/01040/")
+    refused = UsageRecordMiddleware(lambda _request: HttpResponse(status=429))
+    answered = UsageRecordMiddleware(lambda _request: HttpResponse(status=200))
+
+    refused(request)
+    after_refused = _views()
+    answered(request)
+
+    assert after_refused == []
+    assert _views() == [("seeker-office", None, None, "127.0.0.1")]
+
+
+def test_retention_clears_device_checks_of_requests_older_than_the_retention(world, frozen_now):
+    old = _online_request(world)
+    young = booking_services.request_create(
+        office=world.office,
+        job_seeker_number=world.seeker2.number,
+        name=world.seeker2.name,
+        preferences=[(local(2026, 12, 2, 13), 60)],
+        channel="web",
+        declarations=ALL_DECLARATIONS,
+        actor=None,
+    )
+    check = {"os": "iOS", "browser": "Safari", "verdict": "ok"}
+    Request.objects.filter(pk=old.pk).update(device_check=check, created_at=local(2025, 11, 30))
+    Request.objects.filter(pk=young.pk).update(device_check=check, created_at=local(2025, 12, 2))
+
+    tick()
+
+    assert dict(Request.objects.values_list("pk", "device_check")) == {
+        old.pk: None,
+        young.pk: check,
+    }
+    entry = AuditEntry.objects.get(action="usage.retention_deleted", office=world.office)
+    assert entry.details["device_checks"] == 1

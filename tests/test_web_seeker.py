@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core import signing
 from django.test import Client
+from django.utils import timezone
 
 from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.models import Consultation, Request
@@ -14,6 +15,7 @@ from madoguchi.bookings.selectors import STATUS_SALT, request_status_url
 from madoguchi.notifications import outbox
 from madoguchi.notifications.ics import format_meeting_id
 from madoguchi.notifications.models import OutboxMail
+from madoguchi.seekers.models import Seeker
 from madoguchi.seekers.services import seeker_restrict
 from madoguchi.terms.models import Consent, TermsVersion
 from tests.factories import ALL_DECLARATIONS, local, make_consultation, make_seeker
@@ -359,7 +361,7 @@ def test_status_page_scheduled_shows_details_and_inactive_join_button(
         response = client.get(path)
 
     body = text(response)
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "strict-origin"
     assert "no-store" in response["Cache-Control"]
     assert "2026-12-02" in body and "09:00–10:00" in body
     assert consultation.counselor.display_name in body
@@ -442,10 +444,64 @@ def test_status_page_tampered_link_is_404(world):
 
     assert response.status_code == 404 and cancel.status_code == 404
     assert 'role="alert"' in response.content.decode()
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "strict-origin"
     assert STATUS_SALT != "another-salt"
     consultation.refresh_from_db()
     assert consultation.status == Consultation.Status.SCHEDULED
+
+
+def test_status_link_works_for_30_days_after_the_consultation_ended(world, frozen_now):
+    consultation = scheduled(world)
+    frozen_now.move_to(local(2026, 12, 1, 12, 0))
+    booking_services.consultation_cancel(
+        consultation_id=consultation.pk, channel="phone", reason="体調不良", actor=world.coordinator
+    )
+    path, ics = (
+        status_path(consultation.request),
+        status_path(consultation.request) + "calendar.ics",
+    )
+    frozen_now.move_to(local(2026, 12, 31, 11, 59))
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    still = client.get(path)
+    frozen_now.move_to(local(2026, 12, 31, 12, 1))
+    gone = client.get(path)
+    gone_ics = client.get(ics)
+
+    assert still.status_code == 200
+    assert "This consultation was cancelled." in still.content.decode()
+    assert gone.status_code == 404 and gone_ics.status_code == 404
+    assert "This link is not valid" in gone.content.decode()
+    assert gone["Referrer-Policy"] == "strict-origin"
+
+
+def test_status_link_stops_30_days_after_the_request_was_declined(world, frozen_now):
+    declined = web_request(world.seeker)
+    booking_services.request_verify(token=verify_path(declined).split("/")[-2])
+    booking_services.request_decline(
+        request_id=declined.pk, reason="担当者が不在です", actor=world.coordinator
+    )
+    path = status_path(declined)
+    frozen_now.shift(dt.timedelta(days=30, minutes=-1))
+
+    still = Client().get(path)
+    frozen_now.shift(dt.timedelta(minutes=2))
+    gone = Client().post(path + "cancel/", {"reason": "x"})
+
+    assert still.status_code == 200 and "担当者が不在です" in still.content.decode()
+    assert gone.status_code == 404 and 'role="alert"' in gone.content.decode()
+
+
+def test_status_link_of_an_anonymised_seeker_no_longer_works(world):
+    consultation = scheduled(world)
+    path = status_path(consultation.request)
+    Seeker.objects.filter(pk=world.seeker.pk).update(anonymised_at=timezone.now())
+
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").get(path)
+
+    assert response.status_code == 404
+    assert "This link is not valid" in response.content.decode()
+    assert consultation.meeting_passcode not in response.content.decode()
 
 
 def test_status_calendar_file_is_the_consultation(world, django_assert_num_queries):

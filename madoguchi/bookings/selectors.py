@@ -161,7 +161,8 @@ def request_status_url(request: Request) -> str:
 def request_for_status(*, token: str) -> Request:
     """The request behind a status link, with what the page shows, in one query.
 
-    A tampered or unknown link is `not_found`.
+    A tampered or unknown link is `not_found`; so is one whose seeker was anonymised, or
+    whose request or consultation ended more than LINK_LIFE ago.
     """
     try:
         request_id = signing.loads(token, salt=STATUS_SALT)
@@ -174,4 +175,31 @@ def request_for_status(*, token: str) -> Request:
     )
     if found is None:
         raise BookingError("not_found", _("This link is not valid."))
+    if found.seeker.anonymised_at is not None or _ended_before(found, timezone.now() - LINK_LIFE):
+        raise BookingError("not_found", _("This link no longer works."))
     return found
+
+
+# A status link works until this long after its request or consultation ended.
+LINK_LIFE = dt.timedelta(days=30)
+_REQUEST_ENDED = frozenset(
+    {Request.Status.DECLINED, Request.Status.EXPIRED, Request.Status.WITHDRAWN}
+)
+_CONSULTATION_ENDED = frozenset(
+    {
+        Consultation.Status.CANCELLED,
+        Consultation.Status.NO_SHOW,
+        Consultation.Status.COMPLETED,
+        Consultation.Status.STOPPED,
+    }
+)
+
+
+def _ended_before(request: Request, cutoff: dt.datetime) -> bool:
+    """Whether the request (or its consultation) ended before `cutoff`."""
+    if request.status in _REQUEST_ENDED:
+        return request.status_changed_at < cutoff
+    consultation = getattr(request, "consultation", None)
+    if consultation is not None and consultation.status in _CONSULTATION_ENDED:
+        return consultation.status_changed_at < cutoff
+    return False

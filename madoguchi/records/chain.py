@@ -112,6 +112,7 @@ class ChainReport:
     verified: int
     broken: Any = None  # the first entry whose link is broken, or None
     problem: str = ""
+    chain: str = ""  # the chain's key (an office's id, or SYSTEM_CHAIN); set by the caller
 
 
 def chain_verify(entries: Iterator[Any], *, head: Any) -> ChainReport:

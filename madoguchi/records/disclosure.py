@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -215,7 +216,41 @@ def _usage(seeker: Seeker, scope: Scope) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+REMOVED = "[removed]"
+# What in a mail still opens something: the status and verification links (signed, so
+# they keep working), and the meeting's join link and passcode (as the mail templates
+# write them, in either language), besides the seeker's meetings' own values.
+_MAIL_SECRETS = (
+    (re.compile(r"https?://\S*?/requests/(?:status|verify)/\S+"), REMOVED),
+    (re.compile(r"(Passcode: |パスコード：)\S+"), rf"\1{REMOVED}"),
+    (re.compile(r"(Join link:\s*|参加用リンク：\s*)\S+"), rf"\1{REMOVED}"),
+)
+
+
+def _mail_text(text: str, secrets: list[str]) -> str:
+    """The mail's text without the links and codes that would still let one in."""
+    for pattern, replacement in _MAIL_SECRETS:
+        text = pattern.sub(replacement, text)
+    for secret in secrets:
+        text = text.replace(secret, REMOVED)
+    return text
+
+
 def _mails(seeker: Seeker, scope: Scope) -> list[dict[str, Any]]:
+    """The mails sent to the seeker, without working links or passcodes: neither the
+    authority nor the seeker's own archive needs them, and both may travel far."""
+    secrets = sorted(
+        {
+            value
+            for pair in Consultation.objects.filter(seeker=seeker).values_list(
+                "meeting_join_url", "meeting_passcode"
+            )
+            for value in pair
+            if value
+        },
+        key=len,
+        reverse=True,
+    )
     mails = _between(
         OutboxMail.objects.filter(seeker=seeker).order_by("created_at", "id"),
         "created_at",
@@ -228,7 +263,7 @@ def _mails(seeker: Seeker, scope: Scope) -> list[dict[str, Any]]:
             "status": m.status,
             "to": m.to,
             "subject": m.subject,
-            "text": m.text,
+            "text": _mail_text(m.text, secrets),
             "queued_at": _iso(m.created_at),
             "sent_at": _iso(m.sent_at),
         }

@@ -43,8 +43,10 @@ class AuditEntry(models.Model):
     actor_label = models.CharField(
         _("actor"), max_length=150, help_text=_("Username, or 'system' for the worker.")
     )
+    # PROTECT: an office with entries stays, or its chain would move to the system's and
+    # break both for good.
     office = models.ForeignKey(
-        "offices.Office", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "offices.Office", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     action = models.CharField(_("action"), max_length=80, db_index=True)
     object_type = models.CharField(_("object type"), max_length=50)
@@ -173,7 +175,7 @@ class DisclosureRequest(models.Model):
         REGISTRY = "registry", _("Registry record (and consents)")
         CONSULTATIONS = "consultations", _("Requests and consultations")
         NOTES = "notes", _("Outcome and counselor's notes")
-        USAGE = "usage", _("Usage records (meeting events)")
+        USAGE = "usage", _("Usage records (meeting events; page views with IP address and device)")
         MAILS = "mails", _("Mails sent")
 
     class Status(models.TextChoices):
@@ -234,6 +236,16 @@ class DisclosureRequest(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(decided_by=models.F("recorded_by")),
                 name="disclosure_second_manager_decides",
+            ),
+            # The check above passes on a NULL decider: only a pending request may lack one.
+            models.CheckConstraint(
+                condition=models.Q(status="pending") | models.Q(decided_by__isnull=False),
+                name="disclosure_decided_has_a_decider",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="exported")
+                | models.Q(exported_by__isnull=False, export_sha256__gt=""),
+                name="disclosure_exported_has_exporter_and_hash",
             ),
         ]
 

@@ -14,9 +14,10 @@ UNSEALED_GRACE = dt.timedelta(minutes=10)  # the worker seals leftovers every ro
 
 
 def audit_chain_verify(*, office: Any = None, every: bool = False) -> list[ChainReport]:
-    """Verify one office's chain, or (`every`) each chain there is, stopping at the
-    first broken one. Reads sealed entries in chain order, a chunk at a time; an entry
-    still unsealed long after it was written counts as a break too."""
+    """Verify one office's chain, or (`every`) each chain there is: one report per chain,
+    each with its first broken link if any (a break in one chain hides nothing in the
+    next). Reads sealed entries in chain order, a chunk at a time; an entry still
+    unsealed long after it was written counts as a break too."""
     if every:
         keys = set(AuditChainHead.objects.values_list("key", flat=True))
         used = AuditEntry.objects.order_by().values_list("office_id", flat=True).distinct()
@@ -38,9 +39,8 @@ def audit_chain_verify(*, office: Any = None, every: bool = False) -> list[Chain
         stale = entries.filter(hash="", at__lt=timezone.now() - UNSEALED_GRACE).first()
         if not report.problem and stale is not None:
             report = ChainReport(report.verified, stale, "unsealed")
+        report.chain = key
         reports.append(report)
-        if report.problem:
-            break
     return reports
 
 

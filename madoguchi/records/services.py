@@ -62,8 +62,10 @@ def _delete_in_batches(queryset: Any) -> int:
 
 def usage_retention_sweep(*, now: dt.datetime) -> int:
     """Once a day per office: delete its page views and meeting events older than its
-    `retention_days` (R19) and audit how many, with no personal data. Idempotent: the
+    `retention_days` (R19), clear the device checks of its requests made before then,
+    and audit how many, with no personal data. Idempotent: the
     day's run is claimed first, and deleting what is already gone deletes nothing."""
+    from madoguchi.bookings.models import Request
     from madoguchi.meetings.models import MeetingEvent
     from madoguchi.offices.models import Office
 
@@ -84,6 +86,10 @@ def usage_retention_sweep(*, now: dt.datetime) -> int:
         events = _delete_in_batches(
             MeetingEvent.objects.filter(consultation__office=office, at__lt=cutoff)
         )
+        # The device check an online request carried identifies the device, too.
+        checks = Request.objects.filter(
+            office=office, created_at__lt=cutoff, device_check__isnull=False
+        ).update(device_check=None)
         with transaction.atomic():
             audit_record(
                 actor=None,
@@ -93,6 +99,7 @@ def usage_retention_sweep(*, now: dt.datetime) -> int:
                 details={
                     "page_views": views,
                     "meeting_events": events,
+                    "device_checks": checks,
                     "before": cutoff.isoformat(),
                 },
             )

@@ -3,10 +3,14 @@
 
 Blanked: name, kana, e-mail, phone, the restriction reason; the number becomes
 `anon-<id>` (unique, not a valid job-seeker number, so nobody can book with it). On their
-requests: the name as given and the reason for declining; on their consultations: outcome,
-notes, the note on stopping and the reason for cancelling; on their mails: address,
-subject, bodies and attachments. Statuses, counts, times and reason codes stay, so that
-reports still add up. A seeker with a consultation still to come is kept.
+requests: the name as given, the reason for declining, the interpreter language and the
+device check; on their consultations: outcome, notes, the note on stopping, the reasons
+for cancelling and for short notice, and the meeting's passcode and join link; on their
+mails: address, subject, bodies and attachments. (Consents hold no free text.)
+Statuses, counts, times and reason codes stay, so that reports still add up. A seeker
+with a consultation still to come is kept. The append-only audit log is not touched: its
+entries' details keep what they recorded (reasons given by staff, the seeker's own
+reason for cancelling online).
 """
 
 import datetime as dt
@@ -54,9 +58,17 @@ def _anonymise(ids: list[int], now: dt.datetime) -> int:
         anonymised_at=now,
         updated_at=now,
     )
-    Request.objects.filter(seeker_id__in=ids).update(name="", decline_reason="")
+    Request.objects.filter(seeker_id__in=ids).update(
+        name="", decline_reason="", interpreter_language="", device_check=None
+    )
     Consultation.objects.filter(seeker_id__in=ids).update(
-        outcome="", notes="", stop_note="", cancel_reason=""
+        outcome="",
+        notes="",
+        stop_note="",
+        cancel_reason="",
+        override_reason="",
+        meeting_passcode="",
+        meeting_join_url="",
     )
     # Page views stay for the office's statistics until retention deletes them, but no
     # longer point at the person.

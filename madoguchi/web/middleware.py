@@ -33,7 +33,8 @@ class AuditContextMiddleware:
 
 class UsageRecordMiddleware:
     """Record each public page a browser is shown, unless the view recorded it itself
-    (with the office and seeker it knows: `usage_record_view`)."""
+    (with the office and seeker it knows: `usage_record_view`) or refused it as too
+    many requests (429)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -44,6 +45,8 @@ class UsageRecordMiddleware:
             return response
         response.headers.setdefault("Accept-CH", ACCEPT_CH)
         match = request.resolver_match
+        if response.status_code == 429:  # a refused flood writes nothing
+            return response
         if match is not None and match.url_name and not getattr(request, "usage_recorded", False):
             usage_record_view(request, office=None)
         return response

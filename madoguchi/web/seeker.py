@@ -48,11 +48,12 @@ def _secret_link_page(policy: str) -> Callable:
 
 
 # Pages reached by a secret link: never cached, and the link (its path) never sent on as
-# a Referer. Pages with a form use "strict-origin" instead of "no-referrer": under
-# no-referrer, Chromium posts `Origin: null`, which Django's CSRF check rightly refuses;
-# strict-origin sends the origin alone, never the path that holds the token.
-private_page = _secret_link_page("no-referrer")
-private_form_page = _secret_link_page("strict-origin")
+# a Referer. All use "strict-origin", not "no-referrer": every page carries a form (the
+# language switch in web/base.html, the cancel form), and under no-referrer Chromium
+# posts `Origin: null`, which Django's CSRF check rightly refuses; strict-origin sends
+# the origin alone, never the path that holds the token.
+private_page = _secret_link_page("strict-origin")
+private_form_page = private_page
 
 
 def _office(code: str) -> Office:
@@ -134,9 +135,18 @@ def _device_check(request: HttpRequest) -> dict | None:
 
 @require_http_methods(["GET", "POST"])
 def request_form(request: HttpRequest, code: str) -> HttpResponse:
-    """R6: the online request. Whatever the number, a sent form ends on the same page."""
+    """R6: the online request. Whatever the number, a sent form ends on the same page.
+
+    The view is recorded (R19) after the rate limits, and never for a 429 answer: a
+    refused flood writes nothing."""
     office = _office(code)
-    usage_record_view(request, office=office)
+    response = _request_form(request, office)
+    if response.status_code != 429:
+        usage_record_view(request, office=office)
+    return response
+
+
+def _request_form(request: HttpRequest, office: Office) -> HttpResponse:
     try:
         rate_limit(request, "seeker-pages", SENDS_PER_ADDRESS_PER_MINUTE * 6)
         if request.method == "POST":

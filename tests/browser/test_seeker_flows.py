@@ -6,17 +6,21 @@ Buttons and fields are named by their English source text through `ja` / `easy`,
 the page translates it (the English text while a string is untranslated).
 """
 
+import datetime as dt
 import re
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
+from madoguchi.bookings import selectors as booking_selectors
 from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.models import Request
 from madoguchi.notifications import outbox
 from madoguchi.notifications.models import OutboxMail
+from madoguchi.offices.calendar import earliest_bookable_date
 from tests.browser.test_staff_flows import assert_accessible
+from tests.factories import make_consultation
 
 PHONE = {"width": 375, "height": 667}
 LANGUAGES = {"ja": "日本語", "ja-x-easy": "やさしい日本語", "en": "English"}
@@ -132,3 +136,33 @@ def test_seeker_pages_pass_axe_in_every_language(
         page.goto("/offices/01040/request/")
         page.get_by_role("button", name=tr("Send", code)).click()
         assert_accessible(page)
+
+
+def test_seeker_switches_language_on_secret_link_pages(
+    phone_page, browser_world, browser_log, live_server
+):
+    page, world = phone_page, browser_world
+    browser_log.expect_status(404)  # the invalid-link page
+    first = earliest_bookable_date(world.office.calendar(), timezone.now())
+    slot = booking_selectors.availability(
+        office=world.office,
+        date_from=first,
+        date_to=first + dt.timedelta(days=13),
+        duration_minutes=60,
+    )[0]
+    consultation = make_consultation(world.seeker, slot.start, actor=world.coordinator)
+    status = "/" + booking_selectors.request_status_url(consultation.request).split("/", 3)[3]
+    invalid = "/requests/status/not-a-valid-link/"
+
+    for path, heading in (
+        (status, "Your consultation request"),
+        (invalid, "This link is not valid"),
+    ):
+        page.goto(path)
+        page.get_by_role("button", name="English", exact=True).click()
+
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page).to_have_url(live_server.url + path)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(tr(heading, "en"))
+        page.get_by_role("button", name=LANGUAGES["ja"], exact=True).click()
+        expect(page.locator("html")).to_have_attribute("lang", "ja")
