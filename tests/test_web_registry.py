@@ -606,3 +606,25 @@ def test_editing_other_fields_keeps_a_counselor_who_has_left(world):
     assert response.status_code == 302
     world.seeker.refresh_from_db()
     assert (world.seeker.phone, world.seeker.counselor) == ("0154-1", world.counselor)
+
+
+def test_the_list_and_search_are_audited_without_the_query(world):
+    client = signed_in_client(world.coordinator)
+
+    client.get("/staff/seekers/", {"q": "求職 花子", "review": "1", "page": "1"})
+    client.get("/staff/seekers/")
+
+    entries = list(AuditEntry.objects.filter(action="seeker.list_viewed").order_by("pk"))
+    assert [(e.actor, e.office_id, e.details) for e in entries] == [
+        (
+            world.coordinator.user,
+            world.office.pk,
+            {"query_length": 5, "page": 1, "count": 0, "review": True},
+        ),
+        (
+            world.coordinator.user,
+            world.office.pk,
+            {"query_length": 0, "page": 1, "count": 2, "review": False},
+        ),
+    ]
+    assert "求職" not in str([e.details for e in entries])
