@@ -485,6 +485,7 @@ def test_the_manager_role_is_not_offered_and_another_managers_page_says_why(worl
         "coordinator",
         "auditor",
     ]
+    assert "Only the registry administrator makes managers" in add.content.decode()
     html = theirs.content.decode()
     assert "Only the registry administrator can change its role or e-mail" in html
     assert theirs.context["form"].fields["email"].disabled is True

@@ -233,6 +233,10 @@ class TeamMemberForm(forms.Form):
             role.disabled = self.fields["email"].disabled = True
         elif not managers:
             role.choices = [c for c in Staff.Role.choices if c[0] != Staff.Role.MANAGER]  # type: ignore[attr-defined]
+            role.help_text = _(
+                "Only the registry administrator makes managers (Django admin or the "
+                "create-staff command): two managers approve a disclosure."
+            )
 
     @classmethod
     def initial_for(cls, staff) -> dict:
