@@ -260,8 +260,8 @@ class TeamInviteForm(TeamMemberForm):
     )
     field_order = ["username", "display_name", "role", "email", "zoom_user"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: object, managers: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, managers=managers, **kwargs)  # type: ignore[arg-type]
         self.fields["email"].required = True  # the link to choose a password goes there
 
     def clean_username(self) -> str:
