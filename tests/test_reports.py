@@ -221,7 +221,7 @@ def test_publishable_report_suppresses_small_cells_and_leaves_nobody_in(world):
     assert report.by_counselor == ()
     assert report.declined_by_reason == ()
     assert report.planned_minutes.n == 11
-    assert report.actual_minutes == Spread(10, 40.0, 40.0)
+    assert report.actual_minutes == Spread(None, 40.0, 40.0)  # n would give 1 untimed away
     assert report.lead_days == Spread(0, None, None)  # no consultation with a request
     assert report.publishable is True
     assert not determined(report.suppressed, report.sums)
@@ -376,6 +376,76 @@ def test_suppress_protects_linked_tables_of_the_report(seed):
     assert _recoverable(values, sums, hidden) == set()
 
 
+def test_publishable_report_gives_no_hidden_cell_away_through_a_spreads_n(world):
+    """The review's probe: 20 held, 1 no-show, threshold 5. `held` and `no_show` are
+    hidden, `due` = 21 is not; the actual lengths' n of 20 would give no-show = 1."""
+    for day in range(1, 21):
+        add_consultation(
+            world, local(2026, 11, day, 9), actual_minutes=50, requested_at=local(2026, 10, 1, 9)
+        )
+    add_consultation(world, local(2026, 11, 21, 9), status=Status.NO_SHOW)
+
+    report = usage_report(office=world.office, period=NOVEMBER, publishable=True)
+
+    assert (report.counts["held"], report.counts["consultations.no_show"]) == (None, None)
+    assert report.counts["due"] == 21
+    assert report.actual_minutes == Spread(None, None, None)
+    assert report.planned_minutes == Spread(None, None, None)
+    assert report.lead_days.n is None  # the consultations with a request: not a report cell
+
+
+def _spread_figures(internal, published) -> tuple[dict[str, int], list[Sum], set[str]]:
+    """Each spread's n as a figure tied to the counts it is part of, the rest of that
+    count as a figure of its own; returns their values, the sums and those not published."""
+    counts = internal.counts
+    values = {
+        "n.planned": internal.planned_minutes.n,
+        "n.actual": internal.actual_minutes.n,
+        "held.untimed": counts["held"] - internal.actual_minutes.n,
+        "n.lead": internal.lead_days.n,
+        "consultations.unrequested": counts["consultations"] - internal.lead_days.n,
+    }
+    sums = [
+        Sum("held", ("n.planned",)),
+        Sum("held", ("n.actual", "held.untimed")),
+        Sum("consultations", ("n.lead", "consultations.unrequested")),
+    ]
+    unpublished = {"held.untimed", "consultations.unrequested"}
+    for name, spread in (
+        ("n.planned", published.planned_minutes),
+        ("n.actual", published.actual_minutes),
+        ("n.lead", published.lead_days),
+    ):
+        if spread.n is None:
+            unpublished.add(name)
+    return values, sums, unpublished
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_publishable_report_with_every_n_leaves_no_hidden_cell_recoverable(world, seed):
+    rng = random.Random(2000 + seed)
+    statuses = [Status.COMPLETED] * 6 + [Status.STOPPED, Status.NO_SHOW, Status.CANCELLED]
+    for i in range(rng.randint(3, 30)):
+        add_consultation(
+            world,
+            local(2026, 11, 1 + i % 28, 9 + i % 7),
+            status=rng.choice(statuses),
+            actual_minutes=rng.choice([None, 40, 50, 50, 55]),
+            requested_at=rng.choice([None, local(2026, 10, 20, 9), local(2026, 10, 28, 9)]),
+        )
+    internal = usage_report(office=world.office, period=NOVEMBER)
+    published = usage_report(office=world.office, period=NOVEMBER, publishable=True)
+    extra, extra_sums, unpublished = _spread_figures(internal, published)
+
+    hidden = set(published.suppressed) | unpublished
+    found = _recoverable({**internal.counts, **extra}, [*published.sums, *extra_sums], hidden)
+
+    small = {n for n in unpublished if n in extra and 0 < extra[n] < published.threshold}
+    assert found & (set(published.suppressed) | small) == set()
+    for spread in (published.planned_minutes, published.actual_minutes, published.lead_days):
+        assert spread.n in (None, 0, published.counts["held"])
+
+
 def test_report_tables_tell_no_data_from_suppressed(world):
     from django.utils import translation
 
@@ -402,3 +472,24 @@ def test_report_tables_tell_no_data_from_suppressed(world):
     assert summary["Lead time, request day to consultation day"] == (0, "—", "—")
     # Held (8) is hidden with the lone no-show, and its mean with it.
     assert summary["Planned length"] == (None, None, None)
+
+
+def test_report_tables_show_a_published_mean_without_its_n(world):
+    from django.utils import translation
+
+    from madoguchi.records.report_tables import report_tables
+
+    for day in range(2, 12):
+        add_consultation(world, local(2026, 11, day, 9), minutes=45, actual_minutes=40)
+    add_consultation(world, local(2026, 11, 13, 9), minutes=45)  # held, no actual times
+
+    with translation.override("en"):
+        published = report_tables(
+            usage_report(office=world.office, period=NOVEMBER, publishable=True)
+        )
+
+    summary = {t.key: dict(t.rows) for t in published}["summary"]
+    assert summary["Consultations held (completed or stopped)"] == (11, "", "")
+    assert summary["Planned length"] == (11, "45.0 min", "45.0 min")
+    # 10 of 11 with actual times would say that 1 was held without: its n is "x".
+    assert summary["Actual length"] == (None, "40.0 min", "40.0 min")

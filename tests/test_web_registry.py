@@ -36,6 +36,12 @@ def new_seeker_form(**changes) -> dict:
     return form | changes
 
 
+# A number at another office: said without naming or implying it (the same everywhere).
+NUMBER_ELSEWHERE = (
+    "This number cannot be registered here. Check the number, or ask the registry administrator."
+)
+
+
 def edit_form(seeker: Seeker, **changes) -> dict:
     form = {
         "number": seeker.number,
@@ -133,6 +139,12 @@ def test_register_a_seeker_stores_the_canonical_number_and_audits(world):
             id="expires-first",
         ),
         pytest.param({"email": "hanako@"}, "email", "Enter a valid email address.", id="bad-email"),
+        pytest.param(
+            {"number": "01010-11112222"},  # the other office's seeker
+            "number",
+            NUMBER_ELSEWHERE,
+            id="number-elsewhere",
+        ),
         pytest.param(
             {"counselor": "takahashi"},
             "counselor",
@@ -413,7 +425,7 @@ def test_rows_with_errors_block_the_import_and_are_named(world):
             "—",
             "There is no counselor nobody at this office. Give the seeker&#x27;s name.",
         ],
-        ["5", "01010-11112222", "札幌 太郎", "—", "This number is registered at another office."],
+        ["5", "01010-11112222", "札幌 太郎", "—", NUMBER_ELSEWHERE],
         ["6", "01040-33334444", "釧路 三郎", "—", "number also on line 2"],
     ]
     assert "These rows have errors: 3, 4, 5, 6." in html
@@ -606,3 +618,38 @@ def test_editing_other_fields_keeps_a_counselor_who_has_left(world):
     assert response.status_code == 302
     world.seeker.refresh_from_db()
     assert (world.seeker.phone, world.seeker.counselor) == ("0154-1", world.counselor)
+
+
+def test_the_list_and_search_are_audited_without_the_query(world):
+    client = signed_in_client(world.coordinator)
+
+    client.get("/staff/seekers/", {"q": "求職 花子", "review": "1", "page": "1"})
+    client.get("/staff/seekers/")
+
+    entries = list(AuditEntry.objects.filter(action="seeker.list_viewed").order_by("pk"))
+    assert [(e.actor, e.office_id, e.details) for e in entries] == [
+        (
+            world.coordinator.user,
+            world.office.pk,
+            {"query_length": 5, "page": 1, "count": 0, "review": True},
+        ),
+        (
+            world.coordinator.user,
+            world.office.pk,
+            {"query_length": 0, "page": 1, "count": 2, "review": False},
+        ),
+    ]
+    assert "求職" not in str([e.details for e in entries])
+
+
+def test_edit_to_a_number_at_another_office_says_the_same_neutral_words(world):
+    client = english_client(world.manager)
+    form = edit_form(world.seeker, number=world.other_seeker.number)
+
+    response = client.post(f"/staff/seekers/{world.seeker.number}/edit/", form)
+
+    html = response.content.decode()
+    assert error_of(html, "number") == [NUMBER_ELSEWHERE]
+    assert "another office" not in html
+    world.seeker.refresh_from_db()
+    assert world.seeker.number == "01040-12345678"

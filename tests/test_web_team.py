@@ -190,16 +190,27 @@ def test_a_manager_cannot_demote_themselves(world):
     assert Staff.objects.get(pk=world.manager.pk).role == "manager"
 
 
+def superuser(world) -> Staff:
+    """The registry administrator: the only one who changes managers' accounts."""
+    admin = make_staff(world.office, "manager", "admin")
+    admin.user.is_superuser = True
+    admin.user.save(update_fields=["is_superuser"])
+    return admin
+
+
 def test_the_last_active_manager_cannot_be_demoted(world):
     other = make_staff(world.office, "manager", "yamamoto")
-    services.staff_deactivate(staff=world.manager, reason="転勤", actor=other)
+    admin = superuser(world)
+    services.staff_deactivate(staff=world.manager, reason="転勤", actor=admin)
+    admin.user.is_active = False  # the administrator's own account is not the office's
+    admin.user.save(update_fields=["is_active"])
     with pytest.raises(BookingError) as refused:
         services.staff_update(staff=other, changes={"role": "coordinator"}, actor=other)
 
     assert refused.value.code == "forbidden"  # oneself, first
-    # The one deactivated a moment ago, on a page opened before: the last manager stays.
+    # The administrator, on a page opened before both left: the last manager stays.
     with pytest.raises(BookingError) as last:
-        services.staff_update(staff=other, changes={"role": "coordinator"}, actor=world.manager)
+        services.staff_update(staff=other, changes={"role": "coordinator"}, actor=admin)
     assert last.value.code == "invalid_transition"
     assert Staff.objects.get(pk=other.pk).role == "manager"
 
@@ -272,11 +283,13 @@ def test_a_manager_cannot_deactivate_themselves(world):
 
 def test_the_last_active_manager_cannot_be_deactivated(world):
     other = make_staff(world.office, "manager", "yamamoto")
-    # Two managers deactivate each other at once: the first wins, the second is refused.
-    services.staff_deactivate(staff=other, reason="転勤", actor=world.manager)
+    admin = superuser(world)
+    services.staff_deactivate(staff=other, reason="転勤", actor=admin)
+    admin.user.is_active = False  # the administrator's own account is not the office's
+    admin.user.save(update_fields=["is_active"])
 
     with pytest.raises(BookingError) as refused:
-        services.staff_deactivate(staff=world.manager, reason="転勤", actor=other)
+        services.staff_deactivate(staff=world.manager, reason="転勤", actor=admin)
 
     assert refused.value.code == "invalid_transition"
     world.manager.user.refresh_from_db()
@@ -373,3 +386,156 @@ def test_deactivating_a_counselor_warns_of_their_bookings(world):
         "Deactivated: they are signed out everywhere.",
         "1 consultation is booked with them: move or cancel it.",
     ]
+
+
+# Managers' accounts are the registry administrator's (R20: two managers approve) ----------
+
+
+@pytest.mark.parametrize(
+    ("action", "call"),
+    [
+        (
+            "email",
+            lambda b, a: services.staff_update(staff=b, changes={"email": "a@x.jp"}, actor=a),
+        ),
+        (
+            "demote",
+            lambda b, a: services.staff_update(staff=b, changes={"role": "counselor"}, actor=a),
+        ),
+        ("resend", lambda b, a: services.staff_invite_resend(staff=b, actor=a)),
+        ("reset", lambda b, a: services.staff_two_factor_reset(staff=b, reason="x", actor=a)),
+        ("deactivate", lambda b, a: services.staff_deactivate(staff=b, reason="x", actor=a)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_a_manager_cannot_take_over_another_managers_account(world, action, call):
+    other = make_staff(world.office, "manager", "yamamoto", email="yamamoto@kushiro.example.jp")
+    devices = TOTPDevice.objects.filter(user=other.user).count()
+
+    with pytest.raises(BookingError) as refused:
+        call(other, world.manager)
+
+    assert refused.value.code == "forbidden"
+    other = Staff.objects.select_related("user").get(pk=other.pk)
+    assert (other.role, other.user.email, other.user.is_active) == (
+        "manager",
+        "yamamoto@kushiro.example.jp",
+        True,
+    )
+    assert TOTPDevice.objects.filter(user=other.user).count() == devices
+    assert mail.outbox == []
+    assert (
+        AuditEntry.objects.filter(object_id=str(other.pk)).exclude(action="staff.created").count()
+        == 0
+    )
+
+
+def test_a_manager_cannot_make_a_manager(world):
+    with pytest.raises(BookingError) as invited:
+        services.staff_invite(
+            office=world.office,
+            username="mine",
+            role="manager",
+            email="mine@example.jp",
+            actor=world.manager,
+        )
+    with pytest.raises(BookingError) as promoted:
+        services.staff_update(
+            staff=world.counselor, changes={"role": "manager"}, actor=world.manager
+        )
+
+    assert (invited.value.code, promoted.value.code) == ("forbidden", "forbidden")
+    assert not Staff.objects.filter(user__username="mine").exists()
+    assert Staff.objects.get(pk=world.counselor.pk).role == "counselor"
+
+
+def test_the_registry_administrator_can_change_a_managers_account(
+    world, django_capture_on_commit_callbacks
+):
+    other = make_staff(world.office, "manager", "yamamoto", email="yamamoto@kushiro.example.jp")
+    admin = superuser(world)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.staff_update(
+            staff=other, changes={"email": "yamamoto2@kushiro.example.jp"}, actor=admin
+        )
+        made = services.staff_invite(
+            office=world.office, username="kato", role="manager", email="k@x.jp", actor=admin
+        )
+
+    assert Staff.objects.get(pk=other.pk).user.email == "yamamoto2@kushiro.example.jp"
+    assert made.role == "manager"
+
+
+def test_the_manager_role_is_not_offered_and_another_managers_page_says_why(world):
+    other = make_staff(world.office, "manager", "yamamoto", email="yamamoto@kushiro.example.jp")
+    client = signed_in_client(world.manager)
+
+    add = client.get("/staff/team/new/", headers=EN)
+    theirs = client.get(f"/staff/team/{other.pk}/", headers=EN)
+    counselor = client.get(f"/staff/team/{world.counselor.pk}/", headers=EN)
+
+    assert [v for v, _label in add.context["form"].fields["role"].choices] == [
+        "counselor",
+        "coordinator",
+        "auditor",
+    ]
+    assert [v for v, _label in counselor.context["form"].fields["role"].choices] == [
+        "counselor",
+        "coordinator",
+        "auditor",
+    ]
+    assert "Only the registry administrator makes managers" in add.content.decode()
+    html = theirs.content.decode()
+    assert "Only the registry administrator can change its role or e-mail" in html
+    assert theirs.context["form"].fields["email"].disabled is True
+    assert theirs.context["form"].fields["role"].disabled is True
+    for action in ("deactivate", "reset-two-factor", "resend-link"):
+        assert f"/staff/team/{other.pk}/{action}/" not in html
+    assert f"/staff/team/{world.counselor.pk}/deactivate/" in counselor.content.decode()
+
+
+def test_posting_another_managers_email_changes_only_the_display_name(world):
+    other = make_staff(world.office, "manager", "yamamoto", email="yamamoto@kushiro.example.jp")
+    form = {"display_name": "山本", "role": "counselor", "email": "a@x.jp", "zoom_user": ""}
+
+    response = signed_in_client(world.manager).post(f"/staff/team/{other.pk}/", form)
+    refused = signed_in_client(world.manager).post(
+        f"/staff/team/{other.pk}/resend-link/", {"reason": "x"}
+    )
+
+    assert (response.status_code, refused.status_code) == (302, 403)
+    other = Staff.objects.select_related("user").get(pk=other.pk)
+    assert (other.display_name, other.role, other.user.email) == (
+        "山本",
+        "manager",
+        "yamamoto@kushiro.example.jp",
+    )
+    assert mail.outbox == []
+
+
+def test_an_email_change_is_mailed_to_the_old_address(world, django_capture_on_commit_callbacks):
+    services.staff_update(
+        staff=world.counselor, changes={"email": "sato@kushiro.example.jp"}, actor=world.manager
+    )
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.staff_update(
+            staff=world.counselor, changes={"email": "new@other.example.jp"}, actor=world.manager
+        )
+
+    [notice] = mail.outbox
+    assert notice.to == ["sato@kushiro.example.jp"]
+    assert notice.subject == "Madoguchi: the e-mail address of your staff account changed"
+    assert "n***@other.example.jp" in notice.body
+    assert "new@other.example.jp" not in notice.body
+    [entry] = [
+        e
+        for e in audited("staff.changed", world.counselor)
+        if "email" in e.details and e.details["email"]["to"] == "new@other.example.jp"
+    ]
+    assert entry.details["email"] == {
+        "from": "sato@kushiro.example.jp",
+        "to": "new@other.example.jp",
+    }

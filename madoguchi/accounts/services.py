@@ -176,6 +176,28 @@ def password_set_link_send(*, user: AbstractBaseUser) -> None:
     transaction.on_commit(send)
 
 
+def email_change_notice_send(*, user: AbstractBaseUser, old_email: str) -> None:
+    """Tell the OLD address that the account's e-mail changed (and to where, masked), so
+    that a change the owner did not make is noticed. Sent after commit."""
+    new_email = getattr(user, "email", "")
+    local, _at, domain = new_email.partition("@")
+
+    def send() -> None:
+        context = {
+            "user": user,
+            "new_email": f"{local[:1]}***@{domain}" if domain else "",
+        }
+        PasswordResetForm().send_mail(
+            "accounts/email_changed_subject.txt",
+            "accounts/email_changed_email.txt",
+            context,
+            None,
+            old_email,
+        )
+
+    transaction.on_commit(send)
+
+
 def second_factors_remove(*, user: AbstractBaseUser) -> int:
     """Remove every authenticator and recovery code of `user` and end their sessions: the
     next sign-in sets up a new authenticator. The caller audits (who asked, and why)."""

@@ -2,7 +2,7 @@
 
     ?month=YYYY-MM (or YYYY for a whole year)
     &office=CODE   the caller's own office (the default), or "all" for the deployment
-                   (publishable only, managers; see madoguchi.records.report_services)
+                   (publishable only, superusers; see madoguchi.records.report_services)
     &publishable=true
 
 Every call is an export, recorded in the audit log as `report.exported`.

@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from madoguchi.accounts.services import (
+    email_change_notice_send,
     password_set_link_send,
     second_factors_remove,
     sign_in_generation_bump,
@@ -179,6 +181,34 @@ def _same_office(staff: Staff, actor: Staff) -> None:
         raise BookingError("not_found")
 
 
+# Two managers approve a disclosure (R20): a manager who could make a manager, or take over
+# another manager's account (their e-mail, set-password link or second factor), could approve
+# alone. Managers' accounts are therefore a superuser's (Django admin) or `create-staff`'s.
+MANAGERS_ACCOUNTS = gettext_lazy(
+    "Only the registry administrator can make a manager or change another manager's "
+    "account (Django admin or the create-staff command)."
+)
+
+
+def staff_may_manage_managers(*, actor: Staff) -> bool:
+    """Whether `actor` may make managers and change other managers' accounts."""
+    return bool(actor.user.is_superuser)
+
+
+def _refuse_another_manager(staff: Staff, actor: Staff) -> None:
+    if (
+        staff.role == Staff.Role.MANAGER
+        and staff.pk != actor.pk
+        and not staff_may_manage_managers(actor=actor)
+    ):
+        raise BookingError("forbidden", str(MANAGERS_ACCOUNTS))
+
+
+def _refuse_making_a_manager(role: str, actor: Staff) -> None:
+    if role == Staff.Role.MANAGER and not staff_may_manage_managers(actor=actor):
+        raise BookingError("forbidden", str(MANAGERS_ACCOUNTS))
+
+
 @transaction.atomic
 def staff_invite(
     *,
@@ -196,6 +226,7 @@ def staff_invite(
         raise BookingError("not_found")
     if not email:
         raise ValidationError({"email": _("The new staff member needs an e-mail address.")})
+    _refuse_making_a_manager(role, actor)
     staff = staff_create(
         username=username,
         office=office,
@@ -214,6 +245,7 @@ def staff_invite(
 def staff_invite_resend(*, staff: Staff, actor: Staff) -> None:
     """A new set-password link, for someone whose first one lapsed (it works an hour)."""
     _same_office(staff, actor)
+    _refuse_another_manager(staff, actor)
     if not staff.user.is_active or not staff.user.email:
         raise BookingError("invalid_transition", _("Only an active account with an e-mail."))
     password_set_link_send(user=staff.user)
@@ -243,6 +275,10 @@ def staff_update(*, staff: Staff, changes: dict[str, Any], actor: Staff) -> Staf
             raise ValidationError({"role": _("Choose a role.")})
         if staff.pk == actor.pk:
             raise BookingError("forbidden", _("You cannot change your own role."))
+        _refuse_making_a_manager(changes["role"], actor)
+    if "role" in changed or "email" in changed:
+        _refuse_another_manager(staff, actor)
+    if "role" in changed:
         _refuse_if_last_manager(staff)
     staff.role = changes.get("role", staff.role)
     staff.display_name = changes.get("display_name", staff.display_name)
@@ -252,6 +288,9 @@ def staff_update(*, staff: Staff, changes: dict[str, Any], actor: Staff) -> Staf
     staff.user.full_clean(exclude=["password"])
     staff.user.save(update_fields=["email", "is_staff"])
     staff.save(update_fields=["role", "display_name", "zoom_user"])
+    if "email" in changed and before["email"]:
+        # The old address hears of it: a silent change is how an account is taken over.
+        email_change_notice_send(user=staff.user, old_email=before["email"])
     if "role" in changed and Staff.Role.COUNSELOR in (before["role"], staff.role):
         Office.calendar_changed(staff.office_id)  # a counselor more or less: free times move
     audit_record(
@@ -271,6 +310,7 @@ def staff_deactivate(*, staff: Staff, reason: str, actor: Staff) -> Staff:
     _same_office(staff, actor)
     if staff.pk == actor.pk:
         raise BookingError("forbidden", _("You cannot deactivate yourself."))
+    _refuse_another_manager(staff, actor)
     reason = reason.strip()
     if not reason:
         raise BookingError("invalid_input", _("Give a reason."), field="reason")
@@ -303,6 +343,7 @@ def staff_reactivate(*, staff: Staff, reason: str, actor: Staff) -> Staff:
     """Someone comes back: they sign in again with their password and second factor (a
     revoked API token stays revoked: they get a new one)."""
     _same_office(staff, actor)
+    _refuse_another_manager(staff, actor)
     _team_lock(staff.office)
     staff.user.refresh_from_db(fields=["is_active"])
     if staff.user.is_active:
@@ -327,6 +368,7 @@ def staff_two_factor_reset(*, staff: Staff, reason: str, actor: Staff) -> int:
     out; they set up a new authenticator at their next sign-in. Returns how many
     authenticators were removed."""
     _same_office(staff, actor)
+    _refuse_another_manager(staff, actor)
     reason = reason.strip()
     if not reason:
         raise BookingError("invalid_input", _("Give a reason."), field="reason")

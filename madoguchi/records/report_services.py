@@ -1,9 +1,10 @@
 """Usage reports: who may see which, and the audited export (R20, R21).
 
 - An office's report, internal or publishable: the office's managers and auditors.
-- The whole deployment: in its publishable form only, for a manager of any office or a
-  superuser. The internal version would put every office's counselors side by side;
-  no role needs that, so none gets it.
+- The whole deployment: in its publishable form only, for a superuser. Not for an
+  office's manager: their own office's exact figures subtracted from the deployment's
+  would give other offices' suppressed cells away. The internal version would put every
+  office's counselors side by side; no role needs that, so none gets it.
 """
 
 from django.db import transaction
@@ -18,14 +19,21 @@ from madoguchi.records.reports import Period, Report, usage_report
 READERS = frozenset({Staff.Role.MANAGER, Staff.Role.AUDITOR})
 
 
+def report_all_allowed(*, staff: Staff) -> bool:
+    """Whether `staff` may see the whole deployment's (publishable) report."""
+    return bool(staff.user.is_superuser)
+
+
 def report_office(*, staff: Staff, scope: str, publishable: bool) -> Office | None:
     """The office `staff` asks for (`scope` is an office code, "" for their own, or
     "all" for the deployment); `forbidden` or `not_found` when they may not see it."""
     if staff.role not in READERS:
         raise BookingError("forbidden", _("Reports are for managers and auditors."))
     if scope == "all":
-        if not (staff.role == Staff.Role.MANAGER or staff.user.is_superuser):
-            raise BookingError("forbidden", _("The report of all offices is for managers."))
+        if not report_all_allowed(staff=staff):
+            raise BookingError(
+                "forbidden", _("The report of all offices is for the registry administrator.")
+            )
         if not publishable:
             raise BookingError(
                 "forbidden", _("The report of all offices is shown in its publishable form only.")

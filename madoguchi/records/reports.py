@@ -316,12 +316,16 @@ def _publishable(report: Report) -> Report:
     hidden = suppress(values, report.sums, threshold=report.threshold)
     k = report.threshold
 
-    def spread(s: Spread, count_name: str | None) -> Spread:
+    def spread(s: Spread, count_name: str, *, n_is_the_count: bool) -> Spread:
+        """Hidden with the count it is part of. Its n is published only where it IS that
+        count (planned lengths: every held one); any other n (held with actual times,
+        consultations with a request) is a count outside the suppression and could give
+        a hidden cell away (R20), so it goes."""
         if s.n == 0:
             return s  # nothing counted, nothing to hide
-        if (s.n or 0) < k or (count_name is not None and count_name in hidden):
+        if (s.n or 0) < k or count_name in hidden:
             return Spread(None, None, None)
-        return s
+        return s if n_is_the_count else replace(s, n=None)
 
     rate = report.no_show_rate
     if hidden & {"consultations.no_show", "due"}:
@@ -331,9 +335,9 @@ def _publishable(report: Report) -> Report:
         publishable=True,
         suppressed=hidden,
         counts={name: (None if name in hidden else v) for name, v in report.counts.items()},
-        planned_minutes=spread(report.planned_minutes, "held"),
-        actual_minutes=spread(report.actual_minutes, None),
-        lead_days=spread(report.lead_days, None),
+        planned_minutes=spread(report.planned_minutes, "held", n_is_the_count=True),
+        actual_minutes=spread(report.actual_minutes, "held", n_is_the_count=False),
+        lead_days=spread(report.lead_days, "consultations", n_is_the_count=False),
         no_show_rate=rate,
         by_counselor=(),
         declined_by_reason=(),

@@ -12,7 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from madoguchi.errors import BookingError
 from madoguchi.offices.models import Office, Staff
@@ -61,8 +61,24 @@ def _seeker_build(*, office: Office, number: str, counselor: Staff | None, **fie
     return seeker
 
 
+# Numbers are unique across offices, but staff must not learn where else a number is
+# registered (R21): the same words wherever it is refused, naming no office.
+NUMBER_ELSEWHERE = gettext_lazy(
+    "This number cannot be registered here. Check the number, or ask the registry administrator."
+)
+
+
 def _seeker_check(seeker: Seeker, *, validate_unique: bool) -> None:
-    """The model's checks, with the two problems people make said in their words."""
+    """The model's checks, with the two problems people make said in their words, and a
+    number registered at another office refused without saying so."""
+    if (
+        validate_unique
+        and Seeker.objects.filter(number=seeker.number)
+        .exclude(office_id=seeker.office_id)
+        .exclude(pk=seeker.pk)
+        .exists()
+    ):
+        raise ValidationError({"number": str(NUMBER_ELSEWHERE)})
     if not seeker.name:
         raise ValidationError({"name": _("Give the seeker's name.")})
     if (
@@ -218,10 +234,8 @@ def seeker_update(*, seeker: Seeker, actor: Staff | None, **changes: Any) -> lis
     try:
         with transaction.atomic():
             locked.save(update_fields=[*changed, "updated_at"])
-    except IntegrityError as error:  # the number, taken meanwhile
-        raise BookingError(
-            "invalid_input", _("There is already a job seeker with this number."), field="number"
-        ) from error
+    except IntegrityError as error:  # the number, taken meanwhile: here or elsewhere
+        raise BookingError("invalid_input", str(NUMBER_ELSEWHERE), field="number") from error
     audit_record(actor=actor, action="seeker.updated", obj=locked, details={"fields": changed})
     for key in changed:
         setattr(seeker, key, getattr(locked, key))
@@ -437,7 +451,7 @@ def _import_row_check(
     assert number is not None
     current = existing.get(number)
     if current is not None and current.office_id != office.pk:
-        checked.errors.append(_("This number is registered at another office."))
+        checked.errors.append(str(NUMBER_ELSEWHERE))
         return checked
     seeker = current or Seeker(office=office, number=number)
     checked.changed = [k for k in IMPORT_FIELDS if _import_value(seeker, k) != fields[k]]

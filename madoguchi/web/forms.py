@@ -222,6 +222,22 @@ class TeamMemberForm(forms.Form):
         help_text=_("Zoom user ID or e-mail that hosts this counselor's meetings."),
     )
 
+    def __init__(
+        self, *args: object, managers: bool = False, locked: bool = False, **kwargs: object
+    ) -> None:
+        """`managers`: the manager role may be chosen (a superuser only). `locked`: another
+        manager's role and e-mail are shown but cannot be changed (see staff_update)."""
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        role = self.fields["role"]
+        if locked:
+            role.disabled = self.fields["email"].disabled = True
+        elif not managers:
+            role.choices = [c for c in Staff.Role.choices if c[0] != Staff.Role.MANAGER]  # type: ignore[attr-defined]
+            role.help_text = _(
+                "Only the registry administrator makes managers (Django admin or the "
+                "create-staff command): two managers approve a disclosure."
+            )
+
     @classmethod
     def initial_for(cls, staff) -> dict:
         return {
@@ -244,8 +260,8 @@ class TeamInviteForm(TeamMemberForm):
     )
     field_order = ["username", "display_name", "role", "email", "zoom_user"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: object, managers: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, managers=managers, **kwargs)  # type: ignore[arg-type]
         self.fields["email"].required = True  # the link to choose a password goes there
 
     def clean_username(self) -> str:

@@ -17,6 +17,7 @@ from madoguchi.api import permissions
 from madoguchi.bookings.models import Consultation
 from madoguchi.errors import BookingError
 from madoguchi.offices.models import Staff
+from madoguchi.records.audit import audit_record
 from madoguchi.seekers import services as seeker_services
 from madoguchi.seekers.models import Seeker
 from madoguchi.web.forms import SeekerForm, SeekerImportForm
@@ -37,6 +38,19 @@ def seekers(request: StaffRequest) -> HttpResponse:
         qs = qs.filter(restriction=Seeker.Restriction.REVIEW)
     page = Paginator(qs.order_by("name_kana", "number"), PAGE_SIZE).get_page(
         request.GET.get("page")
+    )
+    # Names and numbers on screen are personal data (R21). Never the query: it may be a name.
+    audit_record(
+        actor=staff,
+        action="seeker.list_viewed",
+        obj=staff.office,
+        office=staff.office,
+        details={
+            "query_length": len(query),
+            "page": page.number,
+            "count": page.paginator.count,
+            "review": review,
+        },
     )
     return render(
         request,

@@ -12,6 +12,7 @@ from madoguchi.errors import BookingError
 from madoguchi.offices.models import Staff
 from madoguchi.records.report_services import (
     READERS,
+    report_all_allowed,
     report_export,
     report_get,
     report_view_record,
@@ -70,7 +71,7 @@ def _page(request: HttpRequest, staff: Staff, *, text: str, **context) -> HttpRe
             "staff": staff,
             "nav": "reports",
             "period_text": text,
-            "may_see_all": staff.role == Staff.Role.MANAGER or staff.user.is_superuser,
+            "may_see_all": report_all_allowed(staff=staff),
             **context,
         },
         status=422 if error else 200,

@@ -51,7 +51,11 @@ def team(request: StaffRequest) -> HttpResponse:
 @roles_required(Staff.Role.MANAGER)
 def team_add(request: StaffRequest) -> HttpResponse:
     staff = request.staff
-    form = TeamInviteForm(request.POST or None, initial={"role": Staff.Role.COUNSELOR})
+    form = TeamInviteForm(
+        request.POST or None,
+        initial={"role": Staff.Role.COUNSELOR},
+        managers=services.staff_may_manage_managers(actor=staff),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             added = services.staff_invite(office=staff.office, actor=staff, **form.cleaned_data)
@@ -74,12 +78,27 @@ def _member(staff: Staff, staff_id: int) -> Staff:
     return found
 
 
+def _locked(staff: Staff, member: Staff) -> bool:
+    """Another manager's account: only its display name and Zoom user can be changed here."""
+    return (
+        member.role == Staff.Role.MANAGER
+        and member.pk != staff.pk
+        and not services.staff_may_manage_managers(actor=staff)
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @roles_required(Staff.Role.MANAGER)
 def team_member(request: StaffRequest, staff_id: int) -> HttpResponse:
     staff = request.staff
     member = _member(staff, staff_id)
-    form = TeamMemberForm(request.POST or None, initial=TeamMemberForm.initial_for(member))
+    locked = _locked(staff, member)
+    form = TeamMemberForm(
+        request.POST or None,
+        initial=TeamMemberForm.initial_for(member),
+        managers=services.staff_may_manage_managers(actor=staff),
+        locked=locked,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.staff_update(staff=member, changes=form.cleaned_data, actor=staff)
@@ -102,6 +121,7 @@ def team_member(request: StaffRequest, staff_id: int) -> HttpResponse:
             "member": member,
             "form": form,
             "is_self": member.pk == staff.pk,
+            "locked": locked,
             "nav": "team",
         },
     )
