@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 
 from madoguchi.errors import BookingError
 from madoguchi.notifications.models import OutboxMail
@@ -449,9 +450,10 @@ def test_disclosure_export_removes_links_and_passcodes_from_mails(world, manager
 def test_disclosure_usage_category_says_it_holds_page_views_with_ip_and_device(world):
     disclosure = record(world, categories=["usage"])
 
-    assert disclosure.category_labels() == [
-        "Usage records (meeting events; page views with IP address and device)"
-    ]
+    with translation.override("en"):
+        labels = disclosure.category_labels()
+
+    assert labels == ["Usage records (meeting events; page views with IP address and device)"]
 
 
 SET_DECIDER = "UPDATE records_disclosurerequest SET status = %s, decided_by_id = %s WHERE id = %s"

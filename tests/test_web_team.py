@@ -527,7 +527,7 @@ def test_an_email_change_is_mailed_to_the_old_address(world, django_capture_on_c
 
     [notice] = mail.outbox
     assert notice.to == ["sato@kushiro.example.jp"]
-    assert notice.subject == "Madoguchi: the e-mail address of your staff account changed"
+    assert notice.subject == "Madoguchi：職員アカウントのメールアドレスが変更されました"
     assert "n***@other.example.jp" in notice.body
     assert "new@other.example.jp" not in notice.body
     [entry] = [
