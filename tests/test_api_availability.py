@@ -334,8 +334,9 @@ def test_availability_query_count_does_not_grow_with_range(world):
     with CaptureQueriesContext(connection) as two_months:
         public_get(date_from="2026-12-02", date_to="2027-01-31")
 
-    # office, closures, counselors, consultations, blocked times
-    assert len(one_day) == len(two_months) == 5
+    # office version (all a cached answer needs), office, closures, counselors,
+    # consultations, blocked times
+    assert len(one_day) == len(two_months) == 6
 
 
 def test_availability_cached_answer_costs_one_query(world):
@@ -344,6 +345,7 @@ def test_availability_cached_answer_costs_one_query(world):
         second = public_get(**WED)
 
     assert len(cached) == 1
+    assert "calendar_version" in cached.captured_queries[0]["sql"]
     assert second.json() == first.json()
 
 

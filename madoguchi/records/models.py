@@ -20,7 +20,7 @@ class AuditEntryQuerySet(models.QuerySet):
         from madoguchi.records.chain import chain_seal_later
 
         created = super().bulk_create(objs, *args, **kwargs)
-        chain_seal_later()
+        chain_seal_later(entry.office_id for entry in created)
         return created
 
     def update(self, **kwargs):  # type: ignore[override]
@@ -81,7 +81,7 @@ class AuditEntry(models.Model):
         from madoguchi.records.chain import chain_seal_later
 
         super().save(*args, **kwargs)
-        chain_seal_later()
+        chain_seal_later([self.office_id])
 
     def delete(self, *args, **kwargs):  # type: ignore[override]
         raise AppendOnlyError("audit entries cannot be deleted")
