@@ -67,7 +67,7 @@ def _token_statement() -> tuple[str, list]:
         columns, specs = [], []
         for alias, model in _TOKEN_MODELS:
             fields = list(model._meta.concrete_fields)
-            columns += [f"{alias}.{qn(f.column)}" for f in fields]
+            columns += [f"{alias}.{qn(f.column or f.attname)}" for f in fields]
             cols = [f.get_col(alias) for f in fields]
             converters = [
                 [(c, convert) for convert in connection.ops.get_db_converters(c)]

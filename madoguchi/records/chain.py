@@ -73,7 +73,8 @@ def chain_seal_later(office_ids: Iterable[int | None]) -> None:
     outside a transaction). One hook per transaction (and savepoint), however many
     entries it writes, so a commit is followed by one short sealing transaction."""
     if connection.in_atomic_block and connection.run_on_commit:
-        savepoints, hook, _robust = connection.run_on_commit[-1]
+        last = connection.run_on_commit[-1]  # (savepoint ids, hook, robust)
+        savepoints, hook = last[0], last[1]
         if isinstance(hook, _SealAfterCommit) and savepoints == set(connection.savepoint_ids):
             hook.office_ids.update(office_ids)
             return
