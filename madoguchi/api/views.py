@@ -492,7 +492,11 @@ def offices_availability(
     staff = staff_from_request(request)
     if staff is None:
         rate_limit(request, "public", settings.MADOGUCHI_PUBLIC_RATE_PER_MINUTE)
-    version = _office_version(office)
+    if staff is not None and staff.office.code == office:
+        # The token's statement has just read the caller's own office: no second one.
+        version: tuple[int, int] | None = (staff.office.pk, staff.office.calendar_version)
+    else:
+        version = _office_version(office)
     if version is None:
         raise BookingError("not_found")
     office_id, calendar_version = version
