@@ -334,8 +334,9 @@ def test_availability_query_count_does_not_grow_with_range(world):
     with CaptureQueriesContext(connection) as two_months:
         public_get(date_from="2026-12-02", date_to="2027-01-31")
 
-    # office, closures, counselors, consultations, blocked times
-    assert len(one_day) == len(two_months) == 5
+    # office version (all a cached answer needs), office, closures, counselors,
+    # consultations, blocked times
+    assert len(one_day) == len(two_months) == 6
 
 
 def test_availability_cached_answer_costs_one_query(world):
@@ -344,7 +345,42 @@ def test_availability_cached_answer_costs_one_query(world):
         second = public_get(**WED)
 
     assert len(cached) == 1
+    assert "calendar_version" in cached.captured_queries[0]["sql"]
     assert second.json() == first.json()
+
+
+def test_availability_staff_cached_answer_for_own_office_costs_the_token_query(world, api_as):
+    api = api_as(world.coordinator)
+    first = api.get(URL, **WED)
+    with CaptureQueriesContext(connection) as cached:
+        second = api.get(URL, **WED)
+
+    assert len(cached) == 1  # the token, with the caller's office and its calendar version
+    assert "api_apitoken" in cached.captured_queries[0]["sql"]
+    assert second.json() == first.json()
+    assert "counselors" in second.json()["slots"][0]
+
+
+def test_availability_staff_cached_answer_for_another_office_reads_its_version(world, api_as):
+    api = api_as(world.other_counselor)
+    first = api.get(URL, **WED)
+    with CaptureQueriesContext(connection) as cached:
+        second = api.get(URL, **WED)
+
+    assert len(cached) == 2  # the token, then the asked office's calendar version
+    assert "calendar_version" in cached.captured_queries[1]["sql"]
+    assert second.json() == first.json()
+    assert "counselors" not in second.json()["slots"][0]
+
+
+def test_availability_staff_cached_answer_follows_a_booking(world, api_as):
+    api = api_as(world.coordinator)
+    before = free_by_start(api.get(URL, **WED).json())
+
+    book(world, local(2026, 12, 2, 10))
+    after = free_by_start(api.get(URL, **WED).json())
+
+    assert after["10:00"] == before["10:00"] - 1
 
 
 @pytest.mark.parametrize("change", ["book", "cancel", "block"])

@@ -355,11 +355,11 @@ def _counselor_for(*, office: Office, username: str | None, seeker: Seeker) -> S
 def _claim_time(consultation: Consultation) -> None:
     """Claim the consultation's grid cells for its counselor and its seeker.
 
-    The friendly checks say which conflict it is; the unique constraints are the guard.
+    The unique constraints are the guard; only when they refuse does the friendly check
+    run, to say which conflict it is (so a booking that fits costs no extra query).
     Must run inside the caller's transaction.
     """
     cells = calendar.grid_cells(consultation.start, consultation.end)
-    _check_time_free(consultation, cells)
     rows = [
         Occupancy(
             cell=cell,
@@ -369,7 +369,12 @@ def _claim_time(consultation: Consultation) -> None:
         )
         for cell in cells
     ]
-    _insert_claims(rows, office_id=consultation.office_id, seeker=consultation.seeker)
+    _insert_claims(
+        rows,
+        office_id=consultation.office_id,
+        seeker=consultation.seeker,
+        explain=lambda: _check_time_free(consultation, cells),
+    )
 
 
 def _check_time_free(consultation: Consultation, cells: list[dt.datetime]) -> None:
@@ -389,16 +394,28 @@ def _check_time_free(consultation: Consultation, cells: list[dt.datetime]) -> No
         raise BookingError("seeker_busy")
 
 
-def _insert_claims(rows: list[Occupancy], *, office_id: int, seeker: Seeker | None = None) -> None:
+def _insert_claims(
+    rows: list[Occupancy],
+    *,
+    office_id: int,
+    seeker: Seeker | None = None,
+    explain: Callable[[], None] | None = None,
+) -> None:
     """Insert occupancy claims; the unique constraints refuse a cell already held.
 
-    A refusal here means a concurrent booking committed between the friendly checks
-    and this insert. The savepoint keeps the caller's transaction usable.
+    On a refusal, `explain` (when given) raises the friendly error naming the clash;
+    otherwise, or should it find none, the error is `seeker_busy` or `slot_taken`. The
+    savepoint keeps the caller's transaction usable for those queries.
     """
     try:
         with transaction.atomic():
             Occupancy.objects.bulk_create(rows)
     except IntegrityError as error:
+        if explain is not None:
+            try:
+                explain()
+            except BookingError as friendly:
+                raise friendly from error
         cells = [row.cell for row in rows]
         seeker_clash = (
             seeker is not None and Occupancy.objects.filter(seeker=seeker, cell__in=cells).exists()

@@ -14,11 +14,11 @@ commit and seal, the worker's clock seals what is left on its next round.
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 SYSTEM_CHAIN = "system"
 SEAL_BATCH = 1000
@@ -56,9 +56,31 @@ def entry_digest(entry: Any, prev_hash: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def chain_seal_later() -> None:
-    """Seal once the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(chain_seal_pending, robust=True)
+class _SealAfterCommit:
+    """The after-commit hook: seals the chains that the transaction wrote to (entries
+    left in other chains by a process that died are the worker clock's)."""
+
+    def __init__(self) -> None:
+        self.office_ids: set[int | None] = set()
+
+    def __call__(self) -> None:
+        for office_id in sorted(self.office_ids, key=lambda o: (o is None, o or 0)):
+            _seal_chain(office_id)
+
+
+def chain_seal_later(office_ids: Iterable[int | None]) -> None:
+    """Seal these offices' chains once the current transaction commits (at once
+    outside a transaction). One hook per transaction (and savepoint), however many
+    entries it writes, so a commit is followed by one short sealing transaction."""
+    if connection.in_atomic_block and connection.run_on_commit:
+        last = connection.run_on_commit[-1]  # (savepoint ids, hook, robust)
+        savepoints, hook = last[0], last[1]
+        if isinstance(hook, _SealAfterCommit) and savepoints == set(connection.savepoint_ids):
+            hook.office_ids.update(office_ids)
+            return
+    hook = _SealAfterCommit()
+    hook.office_ids.update(office_ids)
+    transaction.on_commit(hook, robust=True)
 
 
 def chain_seal_pending() -> int:
@@ -99,12 +121,40 @@ def _seal_chain(office_id: int | None) -> int:
                 entry.seq = head.length + 1
                 entry.prev_hash = head.last_hash
                 entry.hash = entry_digest(entry, entry.prev_hash)
-                AuditEntry._base_manager.filter(pk=entry.pk, hash="").update(
-                    seq=entry.seq, prev_hash=entry.prev_hash, hash=entry.hash
-                )
                 head.last_hash, head.length = entry.hash, entry.seq
+            _seal_store(batch)
             head.save(update_fields=["last_hash", "length"])
         sealed += len(batch)
+        if len(batch) < SEAL_BATCH:
+            return sealed
+
+
+def _seal_store(batch: list[Any]) -> None:
+    """Write the batch's links in one UPDATE (plain SQL: composing it through the ORM's
+    `Case` cost more than running it); every entry must still be unsealed (the head
+    lock makes that so), else the transaction is rolled back."""
+    from madoguchi.records.models import AuditEntry
+
+    qn = connection.ops.quote_name
+    cases, params = [], []
+    for column in ("seq", "prev_hash", "hash"):
+        cases.append(
+            f"{qn(column)} = CASE {qn('id')}"
+            + " WHEN %s THEN %s" * len(batch)
+            + f" ELSE {qn(column)} END"
+        )
+        for entry in batch:
+            params += [entry.pk, getattr(entry, column)]
+    params += [entry.pk for entry in batch]
+    sql = (
+        f"UPDATE {qn(AuditEntry._meta.db_table)} SET {', '.join(cases)}"  # noqa: S608 - no input
+        f" WHERE {qn('id')} IN ({', '.join(['%s'] * len(batch))}) AND {qn('hash')} = ''"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        updated = cursor.rowcount
+    if updated != len(batch):
+        raise RuntimeError(f"audit chain: {len(batch) - updated} entries were sealed meanwhile")
 
 
 @dataclass

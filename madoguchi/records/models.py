@@ -2,6 +2,8 @@
 of R19 (page views), kept apart from case data and deleted after the office's
 retention period."""
 
+from typing import cast
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -20,7 +22,7 @@ class AuditEntryQuerySet(models.QuerySet):
         from madoguchi.records.chain import chain_seal_later
 
         created = super().bulk_create(objs, *args, **kwargs)
-        chain_seal_later()
+        chain_seal_later(entry.office_id for entry in cast("list[AuditEntry]", created))
         return created
 
     def update(self, **kwargs):  # type: ignore[override]
@@ -83,7 +85,7 @@ class AuditEntry(models.Model):
         from madoguchi.records.chain import chain_seal_later
 
         super().save(*args, **kwargs)
-        chain_seal_later()
+        chain_seal_later([self.office_id])
 
     def delete(self, *args, **kwargs):  # type: ignore[override]
         raise AppendOnlyError("audit entries cannot be deleted")
