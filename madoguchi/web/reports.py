@@ -18,7 +18,7 @@ from madoguchi.records.report_services import (
     report_view_record,
 )
 from madoguchi.records.report_tables import report_tables
-from madoguchi.records.reports import Period
+from madoguchi.records.reports import Period, Report
 
 
 def _default_period() -> str:
@@ -35,9 +35,9 @@ def _query(request: HttpRequest) -> tuple[str, Period, str, bool]:
     return text, Period.parse(text), scope, publishable
 
 
-@require_GET
-@staff_required
-def reports(request: StaffRequest) -> HttpResponse:
+def _report(request: StaffRequest) -> tuple[str, Report, str, bool] | HttpResponse:
+    """The report the query asks for, with its period text, scope and version; or the
+    page again with the period's error, or the refused page."""
     staff = request.staff
     if staff.role not in READERS:
         raise BookingError("forbidden", _("Reports are for managers and auditors."))
@@ -48,13 +48,23 @@ def reports(request: StaffRequest) -> HttpResponse:
         if error.code != "invalid_input":
             return refused(request, error)
         return _page(request, staff, text=request.GET.get("period", ""), error=error)
-    report_view_record(report=report, actor=staff)
+    return text, report, scope, publishable
+
+
+@require_GET
+@staff_required
+def reports(request: StaffRequest) -> HttpResponse:
+    found = _report(request)
+    if isinstance(found, HttpResponse):
+        return found
+    text, report, scope, publishable = found
+    report_view_record(report=report, actor=request.staff)
     params = {"period": text, "version": "publishable" if publishable else "internal"}
     if scope:
         params["scope"] = scope
     return _page(
         request,
-        staff,
+        request.staff,
         text=text,
         report=report,
         tables=report_tables(report),
@@ -81,16 +91,11 @@ def _page(request: HttpRequest, staff: Staff, *, text: str, **context) -> HttpRe
 @require_GET
 @staff_required
 def reports_csv(request: StaffRequest) -> HttpResponse:
+    found = _report(request)
+    if isinstance(found, HttpResponse):
+        return found
+    _text, report, _scope, publishable = found
     staff = request.staff
-    if staff.role not in READERS:
-        raise BookingError("forbidden", _("Reports are for managers and auditors."))
-    try:
-        _text, period, scope, publishable = _query(request)
-        report = report_get(staff=staff, scope=scope, period=period, publishable=publishable)
-    except BookingError as error:
-        if error.code != "invalid_input":
-            return refused(request, error)
-        return _page(request, staff, text=request.GET.get("period", ""), error=error)
     body = report_export(report=report, actor=staff, fmt="csv")
     version = "publishable" if publishable else "internal"
     name = f"madoguchi-usage-{report.scope}-{report.period}-{version}.csv"
