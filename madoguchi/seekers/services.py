@@ -244,17 +244,8 @@ def seeker_update(*, seeker: Seeker, actor: Staff | None, **changes: Any) -> lis
 
 # Import from CSV --------------------------------------------------------------------------
 
-IMPORT_COLUMNS = (
-    "number",
-    "name",
-    "name_kana",
-    "email",
-    "phone",
-    "counselor",
-    "registered_on",
-    "expires_on",
-    "language",
-)
+# A file's columns: what staff edit, but the registration's status.
+IMPORT_COLUMNS = tuple(field for field in EDITABLE_FIELDS if field != "status")
 REQUIRED_COLUMNS = ("number", "name", "registered_on", "expires_on")
 # The fields a row sets (the whole record but its status and restriction).
 IMPORT_FIELDS = (
