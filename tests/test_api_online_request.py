@@ -4,6 +4,8 @@ The clock is frozen on Tuesday 2026-12-01 10:00 JST (see conftest): Wednesday 2 
 is the first bookable day.
 """
 
+import datetime as dt
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -110,12 +112,30 @@ def test_online_request_for_an_unknown_office_is_not_found(world):
 
 
 def test_online_request_is_rate_limited_per_number(world):
-    answers = [post(body(), REMOTE_ADDR=f"192.0.2.{n}") for n in range(6)]
+    """Five sends an hour per number; the fourth of a registered seeker's day is already
+    refused by the cap on their verification mails."""
+    answers = [post(body(number="01040-99999999"), REMOTE_ADDR=f"192.0.2.{n}") for n in range(6)]
 
-    assert [a.status_code for a in answers] == [201, 201, 201, 201, 201, 429]
-    assert answers[-1].json()["code"] == "rate_limited"
+    assert [a.json()["code"] for a in answers] == [
+        *["seeker_not_registered"] * 5,
+        "rate_limited",
+    ]
     assert int(answers[-1]["Retry-After"]) > 0
-    assert Request.objects.count() == 5
+
+
+def test_online_request_mails_a_seeker_at_most_three_times_a_day(world, frozen_now):
+    answers = [post(body(), REMOTE_ADDR=f"192.0.2.{n}") for n in range(4)]
+    frozen_now.shift(dt.timedelta(days=1, seconds=1))
+    cache.clear()
+    next_day = post(
+        body(preferences=[{"start": "2026-12-03T10:00:00+09:00", "duration_minutes": 60}])
+    )
+
+    assert [a.status_code for a in answers] == [201, 201, 201, 429]
+    assert answers[-1].json()["code"] == "rate_limited"
+    assert 86_000 < int(answers[-1]["Retry-After"]) <= 86_401
+    assert next_day.status_code == 201
+    assert OutboxMail.objects.filter(kind="verify_request").count() == 4
 
 
 def test_online_request_is_rate_limited_per_address(world):

@@ -190,7 +190,7 @@ def test_request_form_limits_sends_per_job_seeker_number(world):
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 3600
     assert "Please wait a while and try again." in text(response)
-    assert Request.objects.count() == 5
+    assert Request.objects.count() == 3  # a seeker is mailed at most three times a day
 
 
 def test_request_form_limits_sends_per_address(world):
@@ -665,3 +665,29 @@ def test_front_page_goes_straight_to_the_only_office(db):
     response = Client().get("/")
 
     assert (response.status_code, response["Location"]) == (302, "/offices/01040/")
+
+
+def test_request_form_mails_a_seeker_at_most_three_times_a_day_and_says_nothing(world):
+    """Someone who knows a number cannot flood its owner's inbox; the page stays the same."""
+    pages = []
+    for address in range(5):
+        client = Client(REMOTE_ADDR=f"10.0.1.{address}")
+        response = post_form(client, form_data())
+        pages.append(CSRF.sub(b"", client.get(response["Location"]).content))
+
+    assert len(set(pages)) == 1
+    assert Request.objects.filter(seeker=world.seeker).count() == 3
+    assert OutboxMail.objects.filter(kind="verify_request").count() == 3
+
+
+def test_request_form_tells_a_restricted_seeker_once_a_day(world, frozen_now):
+    seeker_restrict(seeker=world.seeker2, reason="no-shows", actor=None)
+    OutboxMail.objects.all().delete()
+
+    for address in range(3):
+        post_form(Client(REMOTE_ADDR=f"10.0.2.{address}"), form_data(number=world.seeker2.number))
+    frozen_now.shift(dt.timedelta(days=1, seconds=1))
+    next_day = form_data(number=world.seeker2.number, start_1=local(2026, 12, 3, 9, 0).isoformat())
+    assert post_form(Client(REMOTE_ADDR="10.0.2.9"), next_day).status_code == 302
+
+    assert OutboxMail.objects.filter(kind="restriction_notice").count() == 2

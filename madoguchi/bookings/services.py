@@ -27,7 +27,7 @@ from madoguchi.bookings.models import (
     Occupancy,
     Request,
 )
-from madoguchi.errors import BookingError
+from madoguchi.errors import BookingError, RateLimited
 from madoguchi.meetings.jobs import meeting_plan_create, meeting_plan_delete, meeting_plan_update
 from madoguchi.notifications.outbox import mail_queue
 from madoguchi.offices import calendar
@@ -83,6 +83,8 @@ def request_create(
         )
         for start, _minutes in preferences:
             rules.check_seeker_can_book(seeker, start.astimezone(office.tz).date())
+        if channel == Channel.WEB:
+            _check_online_requests_of(seeker, now)
         version = terms_in_force(office=office, at=now)
         status = (
             Request.Status.PENDING_VERIFICATION
@@ -127,6 +129,27 @@ def request_create(
     return request
 
 
+# A seeker's own requests that are sent a verification mail: at most this many a day,
+# whoever sends them, so that someone who knows a number cannot flood its owner's inbox.
+ONLINE_REQUESTS_PER_SEEKER_PER_DAY = 3
+RESTRICTION_NOTICE_EVERY = dt.timedelta(days=1)
+
+
+def _check_online_requests_of(seeker: Seeker, now: dt.datetime) -> None:
+    """`RateLimited` when the seeker's online requests of the last day reached the cap;
+    Retry-After is when the oldest of them leaves the day."""
+    recent = list(
+        Request.objects.filter(
+            seeker=seeker, channel=Channel.WEB, created_at__gt=now - dt.timedelta(days=1)
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:ONLINE_REQUESTS_PER_SEEKER_PER_DAY]
+    )
+    if len(recent) == ONLINE_REQUESTS_PER_SEEKER_PER_DAY:
+        wait = recent[-1] + dt.timedelta(days=1) - now
+        raise RateLimited(retry_after=max(1, int(wait.total_seconds()) + 1))
+
+
 def request_submit_online(
     *,
     office: Office,
@@ -164,12 +187,21 @@ def request_submit_online(
             seeker = Seeker.objects.get(
                 office=office, number=normalize_job_seeker_number(job_seeker_number)
             )
-            with transaction.atomic():
-                mail_queue("restriction_notice", seeker=seeker)
+            _restriction_notice_queue(seeker)
             return None
-        if error.code == "seeker_not_registered":
+        if error.code in ("seeker_not_registered", "rate_limited"):
+            # The page answers alike; a seeker over the day's cap already has their mails.
             return None
         raise
+
+
+def _restriction_notice_queue(seeker: Seeker) -> None:
+    """R3's "please phone the office", at most once a day whatever is sent in their name."""
+    since = timezone.now() - RESTRICTION_NOTICE_EVERY
+    if seeker.mails.filter(kind="restriction_notice", created_at__gt=since).exists():
+        return
+    with transaction.atomic():
+        mail_queue("restriction_notice", seeker=seeker)
 
 
 VERIFY_SALT = "madoguchi.request-verify"
