@@ -48,7 +48,7 @@ from madoguchi.api.schemas import (
 )
 from madoguchi.bookings import selectors as booking_selectors
 from madoguchi.bookings import services as booking_services
-from madoguchi.bookings.models import BlockedTime, Channel, Consultation, Request
+from madoguchi.bookings.models import BlockedTime, Consultation, Request
 from madoguchi.errors import BookingError
 from madoguchi.meetings import services as meeting_services
 from madoguchi.offices.models import Office, Staff
@@ -211,6 +211,24 @@ def _request_get(staff: Staff, request_id: int) -> Request:
     return found
 
 
+def _request_create(
+    body: RequestIn | OnlineRequestIn, *, office: Office, number: str, actor: Staff | None
+) -> Request:
+    """`request_create` with a request body's fields (R6), by staff or by the seeker."""
+    companions = body.companions or Companions(interpreter_language="", assistant=False)
+    return booking_services.request_create(
+        office=office,
+        job_seeker_number=number,
+        name=body.name,
+        preferences=[(p.start, p.duration_minutes) for p in body.preferences],
+        channel=body.channel,
+        declarations=body.declarations.model_dump(),
+        interpreter_language=companions.interpreter_language,
+        assistant=companions.assistant,
+        actor=actor,
+    )
+
+
 @requests.post("", response={201: RequestOut, **ERRORS})
 def requests_create(request: HttpRequest, body: RequestIn):
     """A request taken by staff: by phone, at the counter, or during a consultation (R11)."""
@@ -220,18 +238,7 @@ def requests_create(request: HttpRequest, body: RequestIn):
     seeker = Seeker.objects.filter(office=staff.office, number=number).first()
     if seeker is not None:
         permissions.check_seeker(staff, seeker)
-    companions = body.companions or Companions(interpreter_language="", assistant=False)
-    created = booking_services.request_create(
-        office=staff.office,
-        job_seeker_number=number,
-        name=body.name,
-        preferences=[(p.start, p.duration_minutes) for p in body.preferences],
-        channel=body.channel,
-        declarations=body.declarations.model_dump(),
-        interpreter_language=companions.interpreter_language,
-        assistant=companions.assistant,
-        actor=staff,
-    )
+    created = _request_create(body, office=staff.office, number=number, actor=staff)
     return Status(201, RequestOut.from_model(created))
 
 
@@ -557,12 +564,6 @@ def _slot_json(slot: booking_selectors.Slot, names: bool) -> dict:
     return shown
 
 
-# The online request: per client address a minute, and per job-seeker number an hour (the
-# same allowances as the seeker's web form).
-ONLINE_REQUESTS_PER_ADDRESS_PER_MINUTE = 10
-ONLINE_REQUESTS_PER_NUMBER_PER_HOUR = 5
-
-
 @public.post("/offices/{office}/requests", response={201: OnlineRequestOut, **ERRORS}, auth=None)
 def offices_request_create(request: HttpRequest, office: str, body: OnlineRequestIn):
     """R6: a seeker's own request. It waits for the seeker to open the link mailed to the
@@ -570,7 +571,7 @@ def offices_request_create(request: HttpRequest, office: str, body: OnlineReques
     per job-seeker number; the errors are the contract's (unlike the web form, which
     answers alike for every number, a caller here learns `seeker_not_registered`, at the
     pace the limits allow)."""
-    rate_limit(request, "online-request", ONLINE_REQUESTS_PER_ADDRESS_PER_MINUTE)
+    rate_limit(request, "online-request", booking_services.ONLINE_REQUESTS_PER_ADDRESS_PER_MINUTE)
     found = Office.objects.filter(code=office).first()
     if found is None:
         raise BookingError("not_found")
@@ -578,22 +579,11 @@ def offices_request_create(request: HttpRequest, office: str, body: OnlineReques
     rate_limit(
         request,
         "online-request-number",
-        ONLINE_REQUESTS_PER_NUMBER_PER_HOUR,
+        booking_services.ONLINE_REQUESTS_PER_NUMBER_PER_HOUR,
         key=number,
         window_seconds=3600,
     )
-    companions = body.companions or Companions(interpreter_language="", assistant=False)
-    created = booking_services.request_create(
-        office=found,
-        job_seeker_number=number,
-        name=body.name,
-        preferences=[(p.start, p.duration_minutes) for p in body.preferences],
-        channel=Channel.WEB,
-        declarations=body.declarations.model_dump(),
-        interpreter_language=companions.interpreter_language,
-        assistant=companions.assistant,
-        actor=None,
-    )
+    created = _request_create(body, office=found, number=number, actor=None)
     return Status(201, OnlineRequestOut(id=created.pk, status=created.status, office=found.code))
 
 

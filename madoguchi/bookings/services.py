@@ -129,6 +129,10 @@ def request_create(
     return request
 
 
+# Online requests (the web form and the public API call alike): sends per client address a
+# minute and per job-seeker number an hour, counted by the callers' rate limits.
+ONLINE_REQUESTS_PER_ADDRESS_PER_MINUTE = 10
+ONLINE_REQUESTS_PER_NUMBER_PER_HOUR = 5
 # A seeker's own requests that are sent a verification mail: at most this many a day,
 # whoever sends them, so that someone who knows a number cannot flood its owner's inbox.
 ONLINE_REQUESTS_PER_SEEKER_PER_DAY = 3

@@ -16,6 +16,10 @@ from madoguchi.api.auth import rate_limit
 from madoguchi.bookings import selectors as booking_selectors
 from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.models import Consultation, Request
+from madoguchi.bookings.services import (
+    ONLINE_REQUESTS_PER_ADDRESS_PER_MINUTE as PER_ADDRESS_PER_MINUTE,
+)
+from madoguchi.bookings.services import ONLINE_REQUESTS_PER_NUMBER_PER_HOUR as PER_NUMBER_PER_HOUR
 from madoguchi.errors import BookingError, RateLimited
 from madoguchi.notifications.ics import consultation_ics, format_meeting_id
 from madoguchi.offices.calendar import earliest_bookable_date
@@ -26,9 +30,6 @@ from madoguchi.web.seeker_forms import SeekerRequestForm
 
 # The form offers this many days from the first bookable one (R8).
 OFFER_DAYS = 14
-# Sending the form: per client address a minute, and per job-seeker number an hour.
-SENDS_PER_ADDRESS_PER_MINUTE = 10
-SENDS_PER_NUMBER_PER_HOUR = 5
 # The join button works from this long before the start (R13's grace is after it).
 JOIN_EARLY = dt.timedelta(minutes=10)
 DEVICE_CHECK_KEYS = ("checked_at", "os", "os_version", "browser", "browser_version", "verdict")
@@ -148,9 +149,9 @@ def request_form(request: HttpRequest, code: str) -> HttpResponse:
 
 def _request_form(request: HttpRequest, office: Office) -> HttpResponse:
     try:
-        rate_limit(request, "seeker-pages", SENDS_PER_ADDRESS_PER_MINUTE * 6)
+        rate_limit(request, "seeker-pages", PER_ADDRESS_PER_MINUTE * 6)
         if request.method == "POST":
-            rate_limit(request, "seeker-request", SENDS_PER_ADDRESS_PER_MINUTE)
+            rate_limit(request, "seeker-request", PER_ADDRESS_PER_MINUTE)
     except RateLimited as error:
         return _rate_limited(request, office, error)
     form = _form(request, office, request.POST if request.method == "POST" else None)
@@ -180,7 +181,13 @@ def _request_form(request: HttpRequest, office: Office) -> HttpResponse:
 
 def _submit(request: HttpRequest, office: Office, form: SeekerRequestForm) -> None:
     number = form.cleaned_data["job_seeker_number"]
-    rate_limit(request, "seeker-number", SENDS_PER_NUMBER_PER_HOUR, key=number, window_seconds=3600)
+    rate_limit(
+        request,
+        "seeker-number",
+        PER_NUMBER_PER_HOUR,
+        key=number,
+        window_seconds=3600,
+    )
     booking_services.request_submit_online(
         office=office,
         job_seeker_number=number,
