@@ -27,6 +27,7 @@ from madoguchi.offices.models import Office
 from madoguchi.records.services import usage_record_view
 from madoguchi.terms.selectors import terms_in_force
 from madoguchi.web.seeker_forms import SeekerRequestForm
+from madoguchi.web.terms import office_label
 
 # The form offers this many days from the first bookable one (R8).
 OFFER_DAYS = 14
@@ -61,15 +62,11 @@ def _office(code: str) -> Office:
     return get_object_or_404(Office, code=code)
 
 
-def office_display_name(office: Office) -> str:
-    return office.name_en if get_language() == "en" and office.name_en else office.name
-
-
 def _rate_limited(request: HttpRequest, office: Office, error: RateLimited) -> HttpResponse:
     response = render(
         request,
         "web/seeker/rate_limited.html",
-        {"office": office, "office_name": office_display_name(office)},
+        {"office": office, "office_name": office_label(office)},
         status=429,
     )
     response.headers["Retry-After"] = str(error.retry_after)
@@ -88,7 +85,7 @@ def offices_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/seeker/offices.html",
-        {"offices": [(office, office_display_name(office)) for office in offices]},
+        {"offices": [(office, office_label(office)) for office in offices]},
     )
 
 
@@ -102,7 +99,7 @@ def office_page(request: HttpRequest, code: str) -> HttpResponse:
         "web/seeker/office.html",
         {
             "office": office,
-            "office_name": office_display_name(office),
+            "office_name": office_label(office),
             "windows": office.windows,
             "durations": office.durations,
         },
@@ -171,7 +168,7 @@ def _request_form(request: HttpRequest, office: Office) -> HttpResponse:
         "web/seeker/request.html",
         {
             "office": office,
-            "office_name": office_display_name(office),
+            "office_name": office_label(office),
             "form": form,
             "terms": terms_in_force(office=office),
         },
@@ -224,7 +221,7 @@ def request_sent(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "web/seeker/request_sent.html",
-        {"office": office, "office_name": office_display_name(office)},
+        {"office": office, "office_name": office_label(office)},
     )
 
 
@@ -245,7 +242,7 @@ def _status_context(found: Request, token: str) -> dict:
         "token": token,
         "req": found,
         "office": found.office,
-        "office_name": office_display_name(found.office),
+        "office_name": office_label(found.office),
         "consultation": consultation,
         "state": consultation.status if consultation else found.status,
     }

@@ -9,7 +9,8 @@ from madoguchi.bookings.services import request_for_verify, request_verify
 from madoguchi.errors import BookingError
 from madoguchi.records.services import usage_record_view
 from madoguchi.terms.selectors import terms_changes_since
-from madoguchi.web.seeker import office_display_name, private_form_page
+from madoguchi.web.seeker import private_form_page
+from madoguchi.web.terms import office_label
 
 
 @private_form_page
@@ -23,7 +24,7 @@ def request_verify_page(request: HttpRequest, token: str) -> HttpResponse:
     context: dict = {"token": token}
     try:
         found = request_for_verify(token=token)
-        context |= {"office": found.office, "office_name": office_display_name(found.office)}
+        context |= {"office": found.office, "office_name": office_label(found.office)}
         if request.method == "POST":
             context["verified"] = verified = request_verify(token=token)
             usage_record_view(request, office=verified.office, seeker=verified.seeker)
