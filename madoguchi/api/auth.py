@@ -2,12 +2,10 @@
 
 import ipaddress
 import time
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection, models
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +13,7 @@ from ninja.security import HttpBearer
 
 from madoguchi.api.models import ApiToken, hash_token
 from madoguchi.errors import BookingError, RateLimited
+from madoguchi.joined import JoinedSelect, Table
 from madoguchi.offices.models import Office, Staff
 
 TOKEN_TOUCH_INTERVAL = 300  # seconds between last_used_at writes, to keep reads read-only
@@ -47,66 +46,25 @@ def staff_from_request(request: HttpRequest) -> Staff | None:
 
 # The token, its user, their staff record and its office, fresh from one joined SELECT on
 # every call (so a revoked token, a deactivated user or a changed role is refused at
-# once), built without the ORM's query compiler, which cost more than the query: the
-# statement is composed once per process, and each row goes through the same field
-# converters the ORM would apply.
-_TOKEN_MODELS: tuple[tuple[str, type[models.Model]], ...] = (
-    ("t", ApiToken),
-    ("u", get_user_model()),
-    ("s", Staff),
-    ("o", Office),
+# once), composed once per process (`madoguchi.joined`).
+_TOKEN_WITH_STAFF = JoinedSelect(
+    tables=(
+        Table("t", ApiToken),
+        Table("u", get_user_model(), 'INNER JOIN {table} u ON u."id" = t."user_id"'),
+        Table("s", Staff, 'INNER JOIN {table} s ON s."user_id" = u."id"'),
+        Table("o", Office, 'INNER JOIN {table} o ON o."id" = s."office_id"'),
+    ),
+    where='t."token_hash" = %s AND t."revoked_at" IS NULL',
 )
-_token_sql: dict[str, tuple[str, list]] = {}
-
-
-def _token_statement() -> tuple[str, list]:
-    """(SQL, per model: its attribute names and each column's converters), per vendor."""
-    vendor = connection.vendor
-    if vendor not in _token_sql:
-        qn = connection.ops.quote_name
-        columns, specs = [], []
-        for alias, model in _TOKEN_MODELS:
-            fields = list(model._meta.concrete_fields)
-            columns += [f"{alias}.{qn(f.column or f.attname)}" for f in fields]
-            cols = [f.get_col(alias) for f in fields]
-            converters = [
-                [(c, convert) for convert in connection.ops.get_db_converters(c)]
-                + [(c, convert) for convert in c.get_db_converters(connection)]
-                for c in cols
-            ]
-            specs.append((model, [f.attname for f in fields], converters))
-        table = {alias: qn(model._meta.db_table) for alias, model in _TOKEN_MODELS}
-        sql = (
-            f"SELECT {', '.join(columns)} FROM {table['t']} t"  # noqa: S608 - identifiers from the models' metadata
-            f" INNER JOIN {table['u']} u ON u.{qn('id')} = t.{qn('user_id')}"
-            f" INNER JOIN {table['s']} s ON s.{qn('user_id')} = u.{qn('id')}"
-            f" INNER JOIN {table['o']} o ON o.{qn('id')} = s.{qn('office_id')}"
-            f" WHERE t.{qn('token_hash')} = %s AND t.{qn('revoked_at')} IS NULL"
-        )
-        _token_sql[vendor] = (sql, specs)
-    return _token_sql[vendor]
 
 
 def _token_with_staff(token_hash: str) -> ApiToken | None:
     """The unrevoked token with `user.staff.office` (and `staff.user`) loaded, or None
     (also when its user has no staff record): what `select_related` would give."""
-    sql, specs = _token_statement()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token_hash])
-        row = cursor.fetchone()
+    row = _TOKEN_WITH_STAFF.first([token_hash])
     if row is None:
         return None
-    built: list[Any] = []
-    at = 0
-    for model, attnames, converters in specs:
-        values = []
-        for column_converters, value in zip(converters, row[at : at + len(attnames)], strict=True):
-            for col, convert in column_converters:
-                value = convert(value, col, connection)
-            values.append(value)
-        at += len(attnames)
-        built.append(model.from_db(connection.alias, attnames, values))
-    found, user, staff, office = built
+    found, user, staff, office = row
     found.user = user
     user.staff = staff
     staff.user = user

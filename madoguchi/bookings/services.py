@@ -12,6 +12,7 @@ from contextlib import suppress
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, Value, When
@@ -28,6 +29,7 @@ from madoguchi.bookings.models import (
     Request,
 )
 from madoguchi.errors import BookingError, RateLimited
+from madoguchi.joined import JoinedSelect, Table
 from madoguchi.meetings.jobs import meeting_plan_create, meeting_plan_delete, meeting_plan_update
 from madoguchi.notifications.outbox import mail_queue
 from madoguchi.offices import calendar
@@ -355,15 +357,30 @@ def request_decline(*, request_id: int, reason: str, actor: Staff) -> Request:
     return request
 
 
+# The request locked, with its office, seeker and the seeker's counselor (and user): one
+# statement composed once per process, as `select_related` would load them.
+_REQUEST_LOCKED = JoinedSelect(
+    tables=(
+        Table("r", Request),
+        Table("o", Office, 'INNER JOIN {table} o ON o."id" = r."office_id"'),
+        Table("s", Seeker, 'INNER JOIN {table} s ON s."id" = r."seeker_id"'),
+        Table("c", Staff, 'LEFT OUTER JOIN {table} c ON c."id" = s."counselor_id"'),
+        Table("cu", get_user_model(), 'LEFT OUTER JOIN {table} cu ON cu."id" = c."user_id"'),
+    ),
+    where='r."id" = %s',
+    lock_first=True,
+)
+
+
 def _request_lock(request_id: int) -> Request:
-    request = (
-        Request.objects.select_for_update(of=("self",))
-        .select_related("office", "seeker__counselor__user")
-        .filter(pk=request_id)
-        .first()
-    )
-    if request is None:
+    row = _REQUEST_LOCKED.first([request_id])
+    if row is None:
         raise BookingError("not_found")
+    request, office, seeker, counselor, user = row
+    if counselor is not None:
+        counselor.user = user
+    seeker.counselor = counselor
+    request.office, request.seeker = office, seeker
     return request
 
 
@@ -371,9 +388,9 @@ def _request_lock(request_id: int) -> Request:
 
 
 def _counselor_for(*, office: Office, username: str | None, seeker: Seeker) -> Staff:
-    counselor = counselor_resolve(office=office, username=username)
-    if counselor is None:
-        counselor = seeker.counselor
+    counselor = seeker.counselor
+    if username and (counselor is None or counselor.user.username != username):
+        counselor = counselor_resolve(office=office, username=username)
     if (
         counselor is None
         or counselor.office_id != office.pk

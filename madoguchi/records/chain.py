@@ -12,6 +12,7 @@ commit and seal, the worker's clock seals what is left on its next round.
 """
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+
+from madoguchi.joined import JoinedSelect, Table
 
 SYSTEM_CHAIN = "system"
 SEAL_BATCH = 1000
@@ -99,22 +102,38 @@ def chain_seal_pending() -> int:
     return sealed
 
 
-def _seal_chain(office_id: int | None) -> int:
+@functools.cache
+def _statements() -> tuple[JoinedSelect, JoinedSelect, JoinedSelect]:
+    """The chain head locked by key; an office's and the system's unsealed entries,
+    oldest first (composed once per process: sealing follows every commit)."""
     from madoguchi.records.models import AuditChainHead, AuditEntry
 
+    unsealed = f'e."hash" = %s AND {{}} ORDER BY e."id" LIMIT {SEAL_BATCH}'
+    return (
+        JoinedSelect((Table("h", AuditChainHead),), 'h."key" = %s', lock_first=True),
+        JoinedSelect((Table("e", AuditEntry),), unsealed.format('e."office_id" = %s')),
+        JoinedSelect((Table("e", AuditEntry),), unsealed.format('e."office_id" IS NULL')),
+    )
+
+
+def _seal_chain(office_id: int | None) -> int:
+    from madoguchi.records.models import AuditChainHead
+
+    head_locked, of_office, of_system = _statements()
+    key = chain_key(office_id)
     sealed = 0
     while True:
         with transaction.atomic():
-            head, _created = AuditChainHead.objects.select_for_update().get_or_create(
-                key=chain_key(office_id)
-            )
-            unsealed = AuditEntry.objects.filter(hash="")
-            unsealed = (
-                unsealed.filter(office__isnull=True)
-                if office_id is None
-                else unsealed.filter(office_id=office_id)
-            )
-            batch = list(unsealed.order_by("id")[:SEAL_BATCH])
+            found = head_locked.first([key])
+            if found is None:  # the chain's first entry
+                AuditChainHead.objects.get_or_create(key=key)
+                found = head_locked.first([key])
+            assert found is not None
+            head = found[0]
+            if office_id is None:
+                batch = [row[0] for row in of_system.all([""])]
+            else:
+                batch = [row[0] for row in of_office.all(["", office_id])]
             if not batch:
                 return sealed
             for entry in batch:
@@ -122,18 +141,17 @@ def _seal_chain(office_id: int | None) -> int:
                 entry.prev_hash = head.last_hash
                 entry.hash = entry_digest(entry, entry.prev_hash)
                 head.last_hash, head.length = entry.hash, entry.seq
-            _seal_store(batch)
-            head.save(update_fields=["last_hash", "length"])
+            _seal_store(batch, head)
         sealed += len(batch)
         if len(batch) < SEAL_BATCH:
             return sealed
 
 
-def _seal_store(batch: list[Any]) -> None:
-    """Write the batch's links in one UPDATE (plain SQL: composing it through the ORM's
-    `Case` cost more than running it); every entry must still be unsealed (the head
-    lock makes that so), else the transaction is rolled back."""
-    from madoguchi.records.models import AuditEntry
+def _seal_store(batch: list[Any], head: Any) -> None:
+    """Write the batch's links in one UPDATE, and the head (plain SQL: composing it
+    through the ORM's `Case` cost more than running it); every entry must still be
+    unsealed (the head lock makes that so), else the transaction is rolled back."""
+    from madoguchi.records.models import AuditChainHead, AuditEntry
 
     qn = connection.ops.quote_name
     cases, params = [], []
@@ -153,8 +171,13 @@ def _seal_store(batch: list[Any]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         updated = cursor.rowcount
-    if updated != len(batch):
-        raise RuntimeError(f"audit chain: {len(batch) - updated} entries were sealed meanwhile")
+        if updated != len(batch):
+            raise RuntimeError(f"audit chain: {len(batch) - updated} entries were sealed meanwhile")
+        cursor.execute(
+            f"UPDATE {qn(AuditChainHead._meta.db_table)} SET {qn('last_hash')} = %s,"  # noqa: S608 - no input
+            f" {qn('length')} = %s WHERE {qn('id')} = %s",
+            [head.last_hash, head.length, head.pk],
+        )
 
 
 @dataclass

@@ -6,7 +6,7 @@ queueing it again after a crash) changes nothing the second time.
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import task
 
 logger = logging.getLogger("madoguchi.worker")
@@ -27,17 +27,32 @@ def sync_meeting(consultation_id: int) -> str:
 
 
 def enqueue_on_commit(job: Any, *args: Any) -> None:
-    """Queue `job(*args)` once the current transaction commits.
+    """Queue `job(*args)` with the current transaction.
 
-    If the queue cannot take it (Redis away, say), nothing is lost: the row stays due
-    in the database and the worker's clock queues it again.
+    With the database queue (the default), the task's row is written in the caller's
+    transaction when every argument is known: it commits or rolls back with the change
+    and costs no commit of its own. Otherwise (Redis, or an instance not yet saved) the
+    task is queued once the transaction commits; if the queue cannot take it (Redis
+    away, say), nothing is lost: the row stays due in the database and the worker's
+    clock queues it again.
     """
+    if (
+        connection.in_atomic_block
+        and job.get_backend().__class__.__module__.startswith("django_tasks_db.")
+        and all(getattr(arg, "pk", arg) is not None for arg in args)
+    ):
+        job.enqueue(*(_id(arg) for arg in args))
+        return
 
     def enqueue() -> None:
         try:
-            # A model instance saved later in the transaction stands for its id.
-            job.enqueue(*(arg.pk if hasattr(arg, "pk") else arg for arg in args))
+            job.enqueue(*(_id(arg) for arg in args))
         except Exception:
             logger.warning("could not queue %s; the clock will pick it up", job.name)
 
     transaction.on_commit(enqueue, robust=True)
+
+
+def _id(arg: Any) -> Any:
+    """A model instance stands for its id."""
+    return arg.pk if hasattr(arg, "pk") else arg
