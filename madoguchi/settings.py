@@ -144,8 +144,10 @@ def database_config() -> dict[str, Any]:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Immediate transactions take the write lock at BEGIN, so two bookings never
         # both read "free" and then fight over the lock; the timeout makes a waiting
-        # writer queue instead of failing with "database is locked".
+        # writer queue instead of failing with "database is locked". Our backend lines
+        # the waiting writers up on a file lock (madoguchi/db/sqlite3/base.py).
         DATA_DIR.mkdir(parents=True, exist_ok=True)
+        config["ENGINE"] = "madoguchi.db.sqlite3"
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,

@@ -49,8 +49,8 @@ HOLD_TIMEOUT = 3  # seconds a racer held inside a transaction waits for the othe
 JOIN_TIMEOUT = 25  # seconds for a whole race to finish
 GUARDS = ("counselor_cell_claimed_once", "seeker_cell_claimed_once")
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-ON_SQLITE = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+ON_POSTGRES = connection.vendor == "postgresql"
+ON_SQLITE = connection.vendor == "sqlite"
 postgres_only = pytest.mark.skipif(
     not ON_POSTGRES,
     reason="needs transactions that run side by side (PostgreSQL); SQLite admits one "

@@ -546,7 +546,6 @@ def consultation_schedule(
         )
         meeting = meeting_plan_create(consultation, save=False)
         consultation.save(force_insert=True)
-        _claim_time(consultation)
         if meeting == MeetingState.READY:
             _tell(consultation, "scheduled")
         # Otherwise the seeker is told once the meeting exists (meetings.services).
@@ -572,6 +571,9 @@ def consultation_schedule(
             )
         )
         AuditEntry.objects.bulk_create(entries)
+        # The guard, and the calendar version: last, so that on PostgreSQL the office's
+        # row is locked only from here to the commit.
+        _claim_time(consultation)
     return consultation
 
 
