@@ -5,9 +5,10 @@
 Seeds a fresh database exactly as `make bench` does, then drives the same API calls
 through Django's test client in this one process, with no HTTP server and no other
 client, so the figures do not depend on what else the machine is doing as much as the
-HTTP bench does. For each scenario it prints CPU milliseconds per call (the process's
-own CPU time, the median of 5 rounds), SQL statements per call, and with `--top N` the
-N functions of our own code and Django that took the most time under cProfile.
+HTTP bench does. For each scenario it prints milliseconds per call (the median of 5
+rounds): the process's own CPU time, the wall-clock time, and on PostgreSQL the CPU
+time of the server process of our connection (it runs on this machine); the SQL
+statements of one call; and with `--top N` the N costliest functions under cProfile.
 """
 
 import argparse
@@ -73,6 +74,18 @@ def _pg_recreate(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _server_cpu(connection) -> float:
+    """CPU seconds of this connection's PostgreSQL server process so far (it runs on
+    this machine); 0 on SQLite, whose work is in our own process."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def profile(plan: dict, args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
     import django
@@ -103,7 +116,10 @@ def profile(plan: dict, args: argparse.Namespace) -> int:
         assert client.get("/healthz").status_code == 200
 
     print(f"in process, {connection.vendor}, {args.calls} calls a round, median of 5 rounds")
-    print(f"{'scenario':<14}{'CPU ms':>9}{'SQL':>6}")
+    print(
+        f"{'scenario':<14}{'CPU ms':>9}{'wall ms':>9}{'SQL':>6}"
+        + (f"{'server ms':>11}" if connection.vendor == "postgresql" else "")
+    )
     for name, call, calls in (
         ("trivial", healthz_call, args.calls),
         ("availability", availability_call, args.calls),
@@ -118,13 +134,20 @@ def profile(plan: dict, args: argparse.Namespace) -> int:
 
         with connection.execute_wrapper(record):
             call()
-        rounds = []
+        rounds, walls, servers = [], [], []
         for _ in range(5 if name != "scheduling" else 4):
-            began = time.process_time()
+            began, began_wall = time.process_time(), time.perf_counter()
+            began_server = _server_cpu(connection)
             for _ in range(calls):
                 call()
             rounds.append((time.process_time() - began) * 1000 / calls)
-        print(f"{name:<14}{statistics.median(rounds):>9.2f}{len(statements):>6}")
+            walls.append((time.perf_counter() - began_wall) * 1000 / calls)
+            servers.append((_server_cpu(connection) - began_server) * 1000 / calls)
+        print(
+            f"{name:<14}{statistics.median(rounds):>9.2f}{statistics.median(walls):>9.2f}"
+            f"{len(statements):>6}"
+            + (f"{statistics.median(servers):>11.2f}" if connection.vendor == "postgresql" else "")
+        )
         if args.sql:
             print("\n".join(f"    {sql[:150]}" for sql in statements))
         if args.top and name != "trivial":
@@ -134,7 +157,9 @@ def profile(plan: dict, args: argparse.Namespace) -> int:
                 call()
             profiler.disable()
             stats = pstats.Stats(profiler)
-            stats.sort_stats("cumulative").print_stats(r"madoguchi|django/db", args.top)
+            stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(
+                os.environ.get("PROFILE_FILTER", r"madoguchi|django/db"), args.top
+            )
             if os.environ.get("PROFILE_CALLEES"):
                 stats.print_callees(os.environ["PROFILE_CALLEES"])
     return 0
