@@ -57,9 +57,11 @@ class Writer(threading.Thread):
 
     def run(self) -> None:
         if self.timeout is not None:
-            connection.settings_dict["OPTIONS"] = {
-                **connection.settings_dict["OPTIONS"],
-                "timeout": self.timeout,
+            # A copy for this thread's connection: the dict is shared by all of them.
+            settings = connection.settings_dict
+            connection.settings_dict = {
+                **settings,
+                "OPTIONS": {**settings["OPTIONS"], "timeout": self.timeout},
             }
         try:
             with transaction.atomic():

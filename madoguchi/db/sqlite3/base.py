@@ -29,6 +29,7 @@ LAST_PAUSE = 0.001
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _writer_file: int | None = None
+    _writer_pid = 0
     _writer_held = False
 
     def _start_transaction_under_autocommit(self) -> None:
@@ -64,9 +65,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         mode = getattr(self, "transaction_mode", None) or ""
         if mode.upper() != "IMMEDIATE" or self.is_in_memory_db():
             return
-        if self._writer_file is None:
+        if self._writer_file is None or self._writer_pid != os.getpid():
+            # A forked child opens its own: a lock belongs to the open file, which a
+            # child would otherwise share with its parent.
             path = f"{self.settings_dict['NAME']}-writer.lock"
             self._writer_file = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._writer_pid = os.getpid()
         timeout = float(self.settings_dict["OPTIONS"].get("timeout", 5))
         deadline = time.monotonic() + timeout
         pause = FIRST_PAUSE
