@@ -304,7 +304,7 @@ def bench_with(
     plan = json.loads(plan_file.read_text())
     setup_seconds = time.perf_counter() - began
 
-    with gunicorn(env, data_dir, args.workers) as base_url:
+    with gunicorn(env, data_dir, args.workers) as (base_url, server_pid):
         headers = {"Authorization": f"Bearer {plan['token']}"}
         availability_path = (
             f"/api/v1/offices/{plan['office']}/availability?date_from={plan['date_from']}"
@@ -343,8 +343,18 @@ def bench_with(
             warm = load.run(scenario=name, count=args.warmup, **common)
             # Scheduling takes fresh requests after the ones the warm-up used.
             first = args.warmup if name == "scheduling" else 0
+            cpu_before = cpu_seconds(server_pid)
             measured = load.run(scenario=name, count=count, first=first, **common)
+            cpu_after = cpu_seconds(server_pid)
             results[name] = summarize(measured, warm)
+            results[name]["cpu_ms_per_call"] = (
+                {
+                    part: round((cpu_after[part] - cpu_before[part]) * 1000 / measured.completed, 2)
+                    for part in cpu_before
+                }
+                if measured.completed
+                else {}
+            )
             print(
                 f"    {name}: {measured.completed} calls in {measured.wall_seconds:.1f} s"
                 + (" (time cap reached)" if measured.capped else "")
@@ -364,6 +374,40 @@ def bench_with(
         "availability_bytes": len(probe.content),
         "scenarios": results,
         "targets_met": {name: results[name]["ratio"] >= target for name, target in TARGETS.items()},
+    }
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server (gunicorn and its workers), the client
+    (this process: the load generator's threads) and the database server (every
+    `postgres` process; 0 with SQLite, whose work is in the server). Workers and
+    database connections live through a scenario, so the differences are its cost."""
+
+    def of(pid: int | str) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process has gone
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def children(pid: int) -> list[str]:
+        try:
+            return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return []
+
+    database = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    database += of(entry.name)
+            except OSError:
+                continue
+    return {
+        "server": of(server_pid) + sum(of(child) for child in children(server_pid)),
+        "client": time.process_time(),
+        "database": database,
     }
 
 
@@ -396,14 +440,18 @@ def print_table(outcome: dict) -> None:
     header = (
         f"{'scenario':<13}{'requests':>9}{'ok':>7}{'409':>6}{'errors':>8}"
         f"{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'x trivial':>11}"
+        f"  CPU ms a call: {'server':>6}{'client':>7}{'db':>6}"
     )
     print(header)
     print("-" * len(header))
     for name, row in outcome["scenarios"].items():
+        cpu = row.get("cpu_ms_per_call") or {}
         print(
             f"{name:<13}{row['requests']:>9}{row['ok']:>7}{row['conflicts']:>6}"
             f"{row['errors']:>8}{row['rate']:>10.1f}{row['p50_ms']:>9.1f}"
             f"{row['p95_ms']:>9.1f}{row['ratio']:>11.3f}"
+            f"{'':>17}{cpu.get('server', 0):>6.2f}{cpu.get('client', 0):>7.2f}"
+            f"{cpu.get('database', 0):>6.2f}"
         )
     for name, target in TARGETS.items():
         ratio = outcome["scenarios"][name]["ratio"]
@@ -650,7 +698,7 @@ def gunicorn(env: dict, data_dir: Path, workers: int):
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(process, base_url, log)
-        yield base_url
+        yield base_url, process.pid
     except BaseException:
         if log.exists():
             print("    gunicorn log (last lines):\n" + log.read_text()[-2000:], file=sys.stderr)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models
+from django.db.transaction import TransactionManagementError
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class JoinedSelect:
     _compiled: dict[str, tuple[str, list]] = field(default_factory=dict, repr=False)
 
     def _statement(self) -> tuple[str, list]:
+        if self.lock_first and connection.get_autocommit():
+            raise TransactionManagementError("a locking read needs a transaction")
         """(SQL, per table: its model, attribute names and each column's converters)."""
         vendor = connection.vendor
         if vendor not in self._compiled:

@@ -690,6 +690,22 @@ def test_request_schedule_refuses_unknown_counselor(world, api_as, username):
     assert Request.objects.get(pk=created.pk).status == Request.Status.REQUESTED
 
 
+def test_request_schedule_refuses_the_seekers_own_counselor_by_name_once_inactive(world, api_as):
+    """Named, the seeker's own counselor gets the same answer as any other name."""
+    created = make_request(world)
+    own = world.seeker.counselor
+    own.user.is_active = False
+    own.user.save()
+    api = api_as(world.coordinator)
+    before = db_state()
+
+    response = schedule(api, created.pk, WED_10, counselor=own.username)
+
+    body = problem(response, 404, "not_found")
+    assert body["field"] == "counselor"
+    assert db_state() == before
+
+
 def test_request_schedule_same_slot_twice_answers_slot_taken(world, api_as):
     first = make_request(world)
     second = make_request(world, world.seeker2)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
+from django_tasks_db.utils import exclusive_transaction
 
 from madoguchi.offices.models import Office
 
@@ -26,15 +27,16 @@ WAIT = 10  # seconds any step may take before the test gives up
 class Holder(threading.Thread):
     """Holds a transaction open until told to end it, by commit or by an error."""
 
-    def __init__(self, *, fail: bool = False) -> None:
+    def __init__(self, *, fail: bool = False, begin=transaction.atomic) -> None:
         super().__init__(daemon=True)
         self.fail = fail
+        self.begin = begin
         self.inside = threading.Event()
         self.finish = threading.Event()
 
     def run(self) -> None:
         try:
-            with transaction.atomic():
+            with self.begin():
                 Office.objects.update(report_min_cell=6)
                 self.inside.set()
                 self.finish.wait(WAIT)
@@ -101,6 +103,19 @@ def test_a_writer_waits_while_another_is_inside_and_begins_once_it_ends(world, f
     writer.join(WAIT)
     holder.join(WAIT)
     assert writer.error is None
+    assert not _lock_file_is_held()
+
+
+def test_the_task_queues_exclusive_transactions_line_up_too(world):
+    holder = Holder(begin=exclusive_transaction)
+    holder.start()
+    assert holder.inside.wait(WAIT)
+
+    held = _lock_file_is_held()
+    holder.finish.set()
+    holder.join(WAIT)
+
+    assert held
     assert not _lock_file_is_held()
 
 

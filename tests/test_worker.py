@@ -10,7 +10,9 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
 from madoguchi.bookings import services as booking_services
 from madoguchi.bookings.models import Consultation, MeetingState, Occupancy
@@ -118,6 +120,31 @@ def test_a_failed_booking_queues_no_mail(world):
     with pytest.raises(BookingError, match=r"slot_taken|seeker_busy"):
         book(world)
     assert kinds() == ["scheduled"]
+    row = OutboxMail.objects.get(kind="scheduled")
+    assert _mail_tasks_of(row) == 1  # the first booking's, and no other
+
+
+def test_the_mail_task_is_queued_in_the_bookings_own_transaction(world):
+    """With the database queue the task's row commits (or rolls back) with the booking:
+    it is there before the commit, and a rollback takes it away."""
+    tasks_before = DBTaskResult.objects.count()
+    with transaction.atomic():
+        book(world)
+        row = OutboxMail.objects.get(kind="scheduled")
+        assert _mail_tasks_of(row) == 1  # before the commit
+        transaction.set_rollback(True)
+
+    assert DBTaskResult.objects.count() == tasks_before
+    assert not OutboxMail.objects.filter(kind="scheduled").exists()
+
+
+def _mail_tasks_of(row: OutboxMail) -> int:
+    return sum(
+        1
+        for task in DBTaskResult.objects.all()
+        if (task.task_path, task.args_kwargs["args"])
+        == ("madoguchi.worker.tasks.send_mail", [row.pk])
+    )
 
 
 def test_cancel_decline_and_reschedule_each_tell_the_seeker(world, frozen_now):

@@ -9,7 +9,7 @@ still ends in a clean `slot_taken` / `seeker_busy`, never in two bookings.
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -388,21 +388,30 @@ def _request_lock(request_id: int) -> Request:
 
 
 def _counselor_for(*, office: Office, username: str | None, seeker: Seeker) -> Staff:
+    """The counselor named by `username`, or else the seeker's own, if they may take it.
+
+    The seeker's own counselor, already read with the request, stands in for the
+    lookup by name when the names match and they may take it; otherwise the lookup's
+    `not_found` is the answer."""
     counselor = seeker.counselor
-    if username and (counselor is None or counselor.user.username != username):
+    if username and not (_may_take(counselor, office) and counselor.username == username):
         counselor = counselor_resolve(office=office, username=username)
-    if (
-        counselor is None
-        or counselor.office_id != office.pk
-        or not counselor.is_counselor
-        or not counselor.user.is_active
-    ):
+    if counselor is None or not _may_take(counselor, office):
         raise BookingError(
             "invalid_input",
             _("This job seeker has no available counselor; choose one."),
             field="counselor",
         )
     return counselor
+
+
+def _may_take(counselor: Staff | None, office: Office) -> TypeGuard[Staff]:
+    return (
+        counselor is not None
+        and counselor.office_id == office.pk
+        and counselor.is_counselor
+        and counselor.user.is_active
+    )
 
 
 def _claim_time(consultation: Consultation) -> None:

@@ -6,14 +6,19 @@ steps that grow to 25 ms and then 100 ms, and tries again. So a waiting writer o
 wakes long after the lock was freed, or loses it to a writer that came later, and under
 load the writers spend more time asleep than working.
 
-Here every immediate transaction first takes an exclusive `flock` on a file beside the
-database, tried every 0.1 ms at first and at most every millisecond, so the next writer
-starts within about a millisecond of the last one's commit or rollback. The wait has
-the same limit as SQLite's (the `timeout` option) and ends in the same "database is
-locked" error. SQLite's own lock and busy timeout are unchanged underneath, for writers
-that do not come through this backend (the sqlite3 shell, a backup) and for single
-statements outside a transaction. In-memory databases and other transaction modes are
-left as Django has them.
+Here every transaction that writes from its `BEGIN` (`IMMEDIATE`, ours; `EXCLUSIVE`, the
+task queue's claims) first takes an exclusive `flock` on a file beside the database,
+tried every 0.1 ms at first and at most every millisecond, so the next writer starts
+within about a millisecond of the last one's commit or rollback. The wait has the same
+limit as SQLite's (the `timeout` option) and ends in the same "database is locked"
+error.
+
+SQLite's own lock and busy timeout are unchanged underneath. They serve writers that do
+not come through this backend (the sqlite3 shell, a backup) and single statements
+outside a transaction, which still wait in the busy handler: under a steady stream of
+transactions they wait longer than before, and a transaction that waited for the file
+can wait up to the timeout again for SQLite's lock while such a writer holds it.
+In-memory databases and other transaction modes are left as Django has them.
 """
 
 import fcntl
@@ -23,6 +28,7 @@ import time
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
+WRITER_MODES = {"IMMEDIATE", "EXCLUSIVE"}  # transactions that take the write lock at BEGIN
 FIRST_PAUSE = 0.0001  # seconds between tries, doubling up to LAST_PAUSE
 LAST_PAUSE = 0.001
 
@@ -41,10 +47,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raise
 
     def _commit(self) -> None:
-        try:
-            super()._commit()  # type: ignore[misc]
-        finally:
-            self._writer_lock_release()
+        super()._commit()  # type: ignore[misc]
+        # Not when the commit failed: the transaction is still open, and the rollback
+        # that follows (or closing the connection) lets the next writer in.
+        self._writer_lock_release()
 
     def _rollback(self) -> None:
         try:
@@ -63,11 +69,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _writer_lock_take(self) -> None:
         mode = getattr(self, "transaction_mode", None) or ""
-        if mode.upper() != "IMMEDIATE" or self.is_in_memory_db():
+        if mode.upper() not in WRITER_MODES or self.is_in_memory_db():
             return
         if self._writer_file is None or self._writer_pid != os.getpid():
             # A forked child opens its own: a lock belongs to the open file, which a
-            # child would otherwise share with its parent.
+            # child would otherwise share with its parent (and keep held after it).
+            if self._writer_file is not None:
+                os.close(self._writer_file)
+                self._writer_held = False
             path = f"{self.settings_dict['NAME']}-writer.lock"
             self._writer_file = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._writer_pid = os.getpid()
