@@ -377,18 +377,22 @@ def bench_with(
     }
 
 
+def process_cpu_seconds(pid: int | str) -> float:
+    """User and system CPU seconds of one process of this machine (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(server_pid: int) -> dict[str, float]:
     """CPU seconds used so far by the server (gunicorn and its workers), the client
     (this process: the load generator's threads) and the database server (every
     `postgres` process; 0 with SQLite, whose work is in the server). Workers and
     database connections live through a scenario, so the differences are its cost."""
 
-    def of(pid: int | str) -> float:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process has gone
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    of = process_cpu_seconds
 
     def children(pid: int) -> list[str]:
         try:

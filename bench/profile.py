@@ -12,18 +12,18 @@ statements of one call; and with `--top N` the N costliest functions under cProf
 """
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
 import pstats
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.__main__ import command, pg_database, process_cpu_seconds, server_env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,41 +37,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="madoguchi-profile-") as tmp:
-        env = {
-            "SECRET_KEY": "bench-only-not-secret",
-            "MADOGUCHI_DATA_DIR": tmp,
-            "ALLOWED_HOSTS": "testserver",
-            "MADOGUCHI_MEETING_PROVIDER": "fake",
-            "MADOGUCHI_SECURE_COOKIES": "0",
-            "LOG_LEVEL": "WARNING",
-        }
+    with contextlib.ExitStack() as stack:
+        data_dir = Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="madoguchi-profile-"))
+        )
+        env = server_env(data_dir) | {"ALLOWED_HOSTS": "testserver"}
         if args.db == "postgres":
             env["DATABASE_URL"] = args.pg_url
-            _pg_recreate(args.pg_url)
-        else:
-            os.environ.pop("DATABASE_URL", None)
+            stack.enter_context(pg_database(args.pg_url))
+        os.environ.clear()
         os.environ.update(env)
-        plan_file = Path(tmp) / "plan.json"
-        run = {"env": os.environ.copy(), "cwd": ROOT, "check": True}
-        madoguchi = [sys.executable, "-m", "madoguchi"]
-        subprocess.run([*madoguchi, "migrate", "--noinput"], capture_output=True, **run)  # type: ignore[call-overload]
+        plan_file = data_dir / "plan.json"
         pool = 5 * args.calls + 20
-        subprocess.run(  # type: ignore[call-overload]
-            [sys.executable, "-m", "bench.seed", str(plan_file), "--pool", str(pool)], **run
+        command(env, [sys.executable, "-m", "madoguchi", "migrate", "--noinput"], "migrate")
+        command(
+            env, [sys.executable, "-m", "bench.seed", str(plan_file), "--pool", str(pool)], "seed"
         )
-        plan = json.loads(plan_file.read_text())
-        return profile(plan, args)
-
-
-def _pg_recreate(url: str) -> None:
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    name = conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        return profile(json.loads(plan_file.read_text()), args)
 
 
 def _server_cpu(connection) -> float:
@@ -82,8 +64,7 @@ def _server_cpu(connection) -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return process_cpu_seconds(pid)
 
 
 def profile(plan: dict, args: argparse.Namespace) -> int:

@@ -1,11 +1,12 @@
 """Whole model rows joined along foreign keys, from one SELECT composed once per process.
 
-For the few statements on the hottest paths (the API token on every call, the request a
-booking locks), where the ORM composing a `select_related` query costs more than running
-it. The statement is built from the models' own metadata, once per database vendor;
-each row goes through the same field converters the ORM would apply and comes back as
-model instances (`Model.from_db`), fresh from the database on every call: nothing is
-cached but the SQL text.
+For the few statements on the hottest paths (the API token on every call; in a booking,
+the locked request, the counselor by name and the audit chain's seal), where the ORM
+composing a `select_related` query costs more than running it. The statement is built
+from the models' own metadata, once per database vendor; each row goes through the same
+field converters the ORM would apply and comes back as model instances
+(`Model.from_db`), fresh from the database on every call: nothing is cached but the SQL
+text.
 """
 
 from dataclasses import dataclass, field
@@ -37,9 +38,9 @@ class JoinedSelect:
     _compiled: dict[str, tuple[str, list]] = field(default_factory=dict, repr=False)
 
     def _statement(self) -> tuple[str, list]:
+        """(SQL, per table: its model, attribute names and each column's converters)."""
         if self.lock_first and connection.get_autocommit():
             raise TransactionManagementError("a locking read needs a transaction")
-        """(SQL, per table: its model, attribute names and each column's converters)."""
         vendor = connection.vendor
         if vendor not in self._compiled:
             qn = connection.ops.quote_name

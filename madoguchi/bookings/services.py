@@ -396,7 +396,7 @@ def _counselor_for(*, office: Office, username: str | None, seeker: Seeker) -> S
     counselor = seeker.counselor
     if username and not (_may_take(counselor, office) and counselor.username == username):
         counselor = counselor_resolve(office=office, username=username)
-    if counselor is None or not _may_take(counselor, office):
+    if not _may_take(counselor, office):
         raise BookingError(
             "invalid_input",
             _("This job seeker has no available counselor; choose one."),
